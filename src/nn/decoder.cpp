@@ -1,0 +1,166 @@
+#include "nn/decoder.hpp"
+
+#include <cmath>
+#include <map>
+
+#include "rewardkit/error.hpp"
+
+namespace rewardkit::nn {
+
+at::Tensor rope_inverse_frequencies(const ArchConfig& c) {
+  const int64_t dim = c.head_dim;
+  at::Tensor inv = 1.0 / at::pow(c.rope.theta, at::arange(0, dim, 2, at::kLong).to(at::kFloat) / dim);
+  switch (c.rope.type) {
+    case RopeConfig::Type::Default: break;
+    case RopeConfig::Type::Linear: inv = inv / c.rope.factor; break;
+    case RopeConfig::Type::Llama3: {
+      // transformers' _compute_llama3_parameters: long wavelengths are slowed by `factor`,
+      // short ones kept, and the band between them interpolated.
+      const double factor = c.rope.factor;
+      const double old_len = static_cast<double>(c.rope.original_max_position_embeddings);
+      const double low_wavelen = old_len / c.rope.low_freq_factor;
+      const double high_wavelen = old_len / c.rope.high_freq_factor;
+      at::Tensor wavelen = 2 * M_PI / inv;
+      at::Tensor scaled = at::where(wavelen > low_wavelen, inv / factor, inv);
+      at::Tensor smooth = (old_len / wavelen - c.rope.low_freq_factor) /
+                          (c.rope.high_freq_factor - c.rope.low_freq_factor);
+      at::Tensor smoothed = (1 - smooth) * scaled / factor + smooth * scaled;
+      at::Tensor medium = (wavelen >= high_wavelen) & (wavelen <= low_wavelen);
+      inv = at::where(medium, smoothed, scaled);
+      break;
+    }
+  }
+  return inv.contiguous();
+}
+
+Decoder::Decoder(ArchConfig config, DecoderWeights weights, at::Device device, at::ScalarType dtype)
+    : config_(std::move(config)), weights_(std::move(weights)), device_(device), dtype_(dtype) {
+  inv_freq_ = rope_inverse_frequencies(config_).to(device_);
+}
+
+at::Tensor Decoder::rms_norm(const at::Tensor& x, const at::Tensor& weight) const {
+  // Statistics in float32, as HF's LlamaRMSNorm / Gemma2RMSNorm.
+  at::Tensor x32 = x.to(at::kFloat);
+  at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + config_.rms_norm_eps);
+  if (config_.gemma_norm) return (normed * (1.0 + weight.to(at::kFloat))).to(dtype_);
+  return weight * normed.to(dtype_);
+}
+
+namespace {
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+}
+
+at::Tensor rotate_half(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+}  // namespace
+
+at::Tensor Decoder::attention(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos,
+                              const at::Tensor& sin, const at::Tensor& allowed) const {
+  const int64_t B = x.size(0), T = x.size(1);
+  const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim;
+  // [B, T, heads, hd] -> [B, heads, T, hd]
+  at::Tensor q = linear(x, w.q_proj, w.q_bias).view({B, T, nh, hd});
+  at::Tensor k = linear(x, w.k_proj, w.k_bias).view({B, T, nkv, hd});
+  at::Tensor v = linear(x, w.v_proj, w.v_bias).view({B, T, nkv, hd}).transpose(1, 2);
+  if (config_.qk_norm) {
+    q = rms_norm(q, w.q_norm);
+    k = rms_norm(k, w.k_norm);
+  }
+  q = q.transpose(1, 2);
+  k = k.transpose(1, 2);
+  q = q * cos + rotate_half(q) * sin;
+  k = k * cos + rotate_half(k) * sin;
+  if (nkv != nh) {
+    // Grouped-query attention: each KV head serves nh / nkv query heads, in HF's order.
+    const int64_t rep = nh / nkv;
+    k = k.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
+    v = v.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
+  }
+  at::Tensor out;
+#if TORCH_VERSION_MAJOR >= 2 && (TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 1)
+  if (!config_.attn_logit_softcapping) {
+    out = at::scaled_dot_product_attention(q, k, v, allowed, 0.0, false, config_.attention_scale);
+  }
+#endif
+  if (!out.defined()) {
+    at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).to(at::kFloat) * config_.attention_scale;
+    if (config_.attn_logit_softcapping) {
+      const double cap = *config_.attn_logit_softcapping;
+      scores = at::tanh(scores / cap) * cap;
+    }
+    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+    at::Tensor probs = at::softmax(scores, -1).to(dtype_);
+    out = at::matmul(probs, v);
+  }
+  out = out.transpose(1, 2).reshape({B, T, nh * hd});
+  return linear(out, w.o_proj, w.o_bias);
+}
+
+at::Tensor Decoder::mlp(const LayerWeights& w, const at::Tensor& x) const {
+  at::Tensor gate = linear(x, w.gate_proj, w.gate_bias);
+  gate = config_.activation == Activation::SiLU ? at::silu(gate) : at::gelu(gate, "tanh");
+  return linear(gate * linear(x, w.up_proj, w.up_bias), w.down_proj, w.down_bias);
+}
+
+at::Tensor Decoder::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) const {
+  if (input_ids.dim() != 2 || attention_mask.sizes() != input_ids.sizes())
+    throw Error("forward: input_ids and attention_mask must both be [batch, time]");
+  const at::Tensor ids = input_ids.to(device_, at::kLong);
+  const at::Tensor real = attention_mask.to(device_).to(at::kBool);
+  const int64_t T = ids.size(1);
+
+  // Positions count real tokens, so a sequence's rotary phases do not depend on its padding.
+  const at::Tensor positions = (real.to(at::kLong).cumsum(-1) - 1).clamp_min(0);
+  at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_.view({1, 1, -1});
+  at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [B, 1, T, hd]
+  const at::Tensor cos = emb.cos().to(dtype_), sin = emb.sin().to(dtype_);
+
+  // allowed[b, 0, i, j]: query i may read key j. Causal, real keys only, within the layer's
+  // window; the diagonal always, so padded rows stay finite.
+  const at::Tensor idx = at::arange(T, at::TensorOptions().dtype(at::kLong).device(device_));
+  const at::Tensor delta = idx.view({T, 1}) - idx.view({1, T});  // i - j
+  const at::Tensor diagonal = delta.eq(0);
+  std::map<int64_t, at::Tensor> allowed_by_window;
+  auto allowed_for = [&](int64_t window) -> const at::Tensor& {
+    auto it = allowed_by_window.find(window);
+    if (it != allowed_by_window.end()) return it->second;
+    at::Tensor causal = delta.ge(0);
+    if (window > 0) causal = causal & delta.lt(window);
+    at::Tensor allowed = (causal.unsqueeze(0) & real.unsqueeze(1)) | diagonal.unsqueeze(0);
+    return allowed_by_window.emplace(window, allowed.unsqueeze(1)).first->second;
+  };
+
+  at::Tensor h = at::embedding(weights_.embed_tokens, ids);
+  if (config_.embed_scale)
+    h = h * at::scalar_tensor(std::sqrt(static_cast<double>(config_.hidden_size)),
+                              at::TensorOptions().dtype(dtype_).device(device_));
+  for (size_t i = 0; i < weights_.layers.size(); ++i) {
+    const LayerWeights& w = weights_.layers[i];
+    const at::Tensor& allowed = allowed_for(config_.layer_window[i]);
+    at::Tensor a = attention(w, rms_norm(h, w.input_layernorm), cos, sin, allowed);
+    if (config_.sandwich_norm) {
+      h = h + rms_norm(a, w.post_attention_layernorm);
+      h = h + rms_norm(mlp(w, rms_norm(h, w.pre_feedforward_layernorm)), w.post_feedforward_layernorm);
+    } else {
+      h = h + a;
+      h = h + mlp(w, rms_norm(h, w.post_attention_layernorm));
+    }
+  }
+  return rms_norm(h, weights_.norm);
+}
+
+at::Tensor Decoder::apply_head(const at::Tensor& hidden) const {
+  at::Tensor out = linear(hidden, weights_.head, weights_.head_bias).to(at::kFloat);
+  if (config_.head == HeadKind::CausalLM && config_.final_logit_softcapping) {
+    const double cap = *config_.final_logit_softcapping;
+    out = at::tanh(out / cap) * cap;
+  }
+  return out;
+}
+
+}  // namespace rewardkit::nn

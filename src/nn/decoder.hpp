@@ -1,0 +1,63 @@
+#pragma once
+// The one decoder: a pre-norm transformer whose architecture differences are switches in
+// ArchConfig. Names follow the Hugging Face checkpoints so a weight error is findable.
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "nn/arch_config.hpp"
+
+namespace rewardkit::nn {
+
+struct LayerWeights {
+  at::Tensor input_layernorm;
+  at::Tensor q_proj, q_bias, k_proj, k_bias, v_proj, v_bias, o_proj, o_bias;
+  at::Tensor q_norm, k_norm;                         // Qwen3
+  at::Tensor post_attention_layernorm;
+  at::Tensor pre_feedforward_layernorm, post_feedforward_layernorm;  // Gemma2
+  at::Tensor gate_proj, gate_bias, up_proj, up_bias, down_proj, down_bias;
+};
+
+struct DecoderWeights {
+  at::Tensor embed_tokens;  // [vocab, hidden]
+  std::vector<LayerWeights> layers;
+  at::Tensor norm;          // final RMSNorm
+  at::Tensor head;          // lm_head [vocab, hidden] (maybe embed_tokens) or score [labels, hidden]
+  at::Tensor head_bias;     // optional
+};
+
+class Decoder {
+ public:
+  Decoder(ArchConfig config, DecoderWeights weights, at::Device device, at::ScalarType dtype);
+
+  const ArchConfig& config() const { return config_; }
+  at::Device device() const { return device_; }
+  at::ScalarType dtype() const { return dtype_; }
+  const DecoderWeights& weights() const { return weights_; }
+
+  // input_ids, attention_mask: [batch, time], 1 in the mask for real tokens. Padding may be on
+  // either side: positions count real tokens only, and padded keys are never attended to.
+  // Returns the final-normed hidden states [batch, time, hidden] in the model dtype.
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
+
+  // The head on hidden states [..., hidden]: float32 logits (soft-capped where the
+  // architecture does) or classifier values.
+  at::Tensor apply_head(const at::Tensor& hidden) const;
+
+ private:
+  at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
+  at::Tensor attention(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                       const at::Tensor& allowed) const;
+  at::Tensor mlp(const LayerWeights& w, const at::Tensor& x) const;
+
+  ArchConfig config_;
+  DecoderWeights weights_;
+  at::Device device_;
+  at::ScalarType dtype_;
+  at::Tensor inv_freq_;  // [head_dim / 2] float32, rope scaling applied
+};
+
+// RoPE inverse frequencies for a config, float32 on CPU (exposed for tests).
+at::Tensor rope_inverse_frequencies(const ArchConfig& config);
+
+}  // namespace rewardkit::nn

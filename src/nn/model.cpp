@@ -1,0 +1,131 @@
+#include "rewardkit/model.hpp"
+
+#include <fmt/format.h>
+
+#include "io/safetensors.hpp"
+#include "nn/arch_config.hpp"
+#include "nn/decoder.hpp"
+#include "nn/load_weights.hpp"
+#include "rewardkit/error.hpp"
+#include "util/device.hpp"
+
+namespace rewardkit {
+
+Model::~Model() = default;
+
+std::shared_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
+  nn::ArchConfig config = nn::load_arch_config(dir);
+  const at::Device device = util::resolve_device(options.device);
+  const at::ScalarType dtype = util::resolve_dtype(options.dtype, device, config.torch_dtype);
+  util::apply_threads(options.threads);
+  if (options.max_length < 0) throw Error(fmt::format("max_length = {}: must be 0 or positive", options.max_length));
+
+  io::Checkpoint checkpoint(dir);
+  nn::DecoderWeights weights = nn::load_decoder_weights(checkpoint, config, device, dtype);
+
+  std::shared_ptr<Model> model(new Model());
+  ModelInfo& info = model->info_;
+  info.dir = dir;
+  info.model_type = config.model_type;
+  info.architecture = config.architecture;
+  info.head = config.head == nn::HeadKind::CausalLM ? ModelHead::CausalLM : ModelHead::SequenceClassification;
+  info.num_labels = config.num_labels;
+  info.labels = config.id2label;
+  info.vocab_size = config.vocab_size;
+  info.hidden_size = config.hidden_size;
+  info.num_layers = config.num_layers;
+  info.max_length = options.max_length > 0 ? options.max_length : config.max_position_embeddings;
+  for (const std::string& name : checkpoint.names()) {
+    int64_t n = 1;
+    for (int64_t d : checkpoint.entry(name).shape) n *= d;
+    info.parameter_count += n;
+  }
+  info.stored_dtype = config.torch_dtype;
+  info.dtype = util::dtype_name(dtype);
+  info.device = device.str();
+  info.pad_token_id = config.pad_token_id.value_or(-1);
+  info.bos_token_id = config.bos_token_id.value_or(-1);
+  info.eos_token_id = config.eos_token_id.value_or(-1);
+  model->decoder_ = std::make_unique<nn::Decoder>(std::move(config), std::move(weights), device, dtype);
+  return model;
+}
+
+at::Device Model::device() const { return decoder_->device(); }
+at::ScalarType Model::dtype() const { return decoder_->dtype(); }
+
+void Model::check_inputs(const at::Tensor& ids, const at::Tensor& mask) const {
+  if (!ids.defined() || ids.dim() != 2)
+    throw Error("input_ids must be a [batch, time] tensor");
+  if (!mask.defined() || mask.sizes() != ids.sizes())
+    throw Error(fmt::format("attention_mask must have the shape of input_ids [{}, {}]", ids.size(0), ids.size(1)));
+  if (ids.size(1) > info_.max_length)
+    throw Error(fmt::format("{}: sequence of {} tokens exceeds max_length {}", info_.dir, ids.size(1),
+                            info_.max_length));
+  if (ids.numel() == 0) return;
+  if (at::isFloatingType(ids.scalar_type())) throw Error("input_ids must hold integers");
+  const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+  if (lo < 0 || hi >= info_.vocab_size)
+    throw Error(fmt::format("{}: token id {} is outside the vocabulary [0, {})", info_.dir, lo < 0 ? lo : hi,
+                            info_.vocab_size));
+}
+
+at::Tensor Model::hidden_states(const at::Tensor& ids, const at::Tensor& mask) const {
+  check_inputs(ids, mask);
+  return decoder_->forward(ids, mask);
+}
+
+at::Tensor Model::logits(const at::Tensor& ids, const at::Tensor& mask) const {
+  if (info_.head != ModelHead::CausalLM)
+    throw Error(fmt::format("{}: logits need a causal LM, this is {}", info_.dir, info_.architecture));
+  return decoder_->apply_head(hidden_states(ids, mask));
+}
+
+TokenLogprobs Model::token_logprobs(const at::Tensor& ids, const at::Tensor& mask) const {
+  if (info_.head != ModelHead::CausalLM)
+    throw Error(fmt::format("{}: token log-probs need a causal LM, this is {}", info_.dir, info_.architecture));
+  const int64_t B = ids.size(0), T = ids.size(1);
+  TokenLogprobs out;
+  const auto opts = at::TensorOptions().device(decoder_->device());
+  if (T < 2) {
+    out.logprobs = at::zeros({B, 0}, opts.dtype(at::kFloat));
+    out.top_ids = at::zeros({B, 0}, opts.dtype(at::kLong));
+    return out;
+  }
+  const at::Tensor hidden = hidden_states(ids, mask);
+  const at::Tensor targets = ids.to(decoder_->device(), at::kLong).narrow(1, 1, T - 1).reshape({-1});
+  // A log-prob is defined where both the predicting position and the target are real tokens.
+  const at::Tensor real = mask.to(decoder_->device()).to(at::kBool);
+  const at::Tensor valid = (real.narrow(1, 0, T - 1) & real.narrow(1, 1, T - 1)).reshape({-1});
+  const at::Tensor rows = hidden.narrow(1, 0, T - 1).reshape({B * (T - 1), -1});
+
+  // Bound the float32 logits alive at once to about 64 MiB whatever the vocabulary.
+  const int64_t chunk = std::max<int64_t>(1, (int64_t{16} << 20) / info_.vocab_size);
+  std::vector<at::Tensor> lp, top;
+  for (int64_t start = 0; start < rows.size(0); start += chunk) {
+    const int64_t n = std::min(chunk, rows.size(0) - start);
+    const at::Tensor logp = at::log_softmax(decoder_->apply_head(rows.narrow(0, start, n)), -1);
+    lp.push_back(logp.gather(1, targets.narrow(0, start, n).unsqueeze(1)).squeeze(1));
+    top.push_back(logp.argmax(-1));
+  }
+  out.logprobs = at::cat(lp).masked_fill(valid.logical_not(), 0.0).view({B, T - 1});
+  out.top_ids = at::cat(top).view({B, T - 1});
+  return out;
+}
+
+at::Tensor Model::classify(const at::Tensor& ids, const at::Tensor& mask) const {
+  if (info_.head != ModelHead::SequenceClassification)
+    throw Error(fmt::format("{}: classify needs a *ForSequenceClassification checkpoint, this is {}", info_.dir,
+                            info_.architecture.empty() ? info_.model_type : info_.architecture));
+  const at::Tensor hidden = hidden_states(ids, mask);
+  const at::Tensor real = mask.to(decoder_->device()).to(at::kBool);
+  if (real.size(1) == 0 || real.any(1).logical_not().any().item<bool>())
+    throw Error("classify: every sequence needs at least one real token");
+  // Index of the last real token: the largest position whose mask is set.
+  const at::Tensor pos = at::arange(real.size(1), at::TensorOptions().dtype(at::kLong).device(decoder_->device()));
+  const at::Tensor last = (pos.unsqueeze(0) * real.to(at::kLong)).argmax(1);
+  const at::Tensor picked =
+      hidden.gather(1, last.view({-1, 1, 1}).expand({hidden.size(0), 1, hidden.size(2)})).squeeze(1);  // [B, H]
+  return decoder_->apply_head(picked);
+}
+
+}  // namespace rewardkit

@@ -1,0 +1,92 @@
+#include "util/device.hpp"
+
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "rewardkit/error.hpp"
+
+namespace rewardkit::util {
+
+namespace {
+int cuda_device_count() {
+  if (!at::hasCUDA()) return 0;
+  return static_cast<int>(at::detail::getCUDAHooks().getNumGPUs());
+}
+}  // namespace
+
+at::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return at::Device(at::kCPU);
+  const int n = cuda_device_count();
+  if (name == "auto") return n > 0 ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    int index = 0;
+    if (name.size() > 5) {
+      const std::string digits = name.substr(5);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 4)
+        throw Error(fmt::format("device \"{}\": expected cuda:N with N a device number", name));
+      index = std::stoi(digits);
+    }
+    if (!at::hasCUDA())
+      throw Error(fmt::format("device \"{}\": this libtorch build has no CUDA support or no GPU is visible; "
+                              "use --device cpu or auto",
+                              name));
+    if (index >= n)
+      throw Error(fmt::format("device \"{}\": only {} CUDA device(s) visible", name, n));
+    return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw Error(fmt::format("device \"{}\": expected cpu, cuda, cuda:N or auto", name));
+}
+
+bool cpu_has_native_bf16() {
+  static const bool has = [] {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("flags", 0) == 0) {
+        std::istringstream words(line);
+        std::string w;
+        while (words >> w)
+          if (w == "amx_bf16" || w == "avx512_bf16") return true;
+        return false;
+      }
+    }
+    return false;
+  }();
+  return has;
+}
+
+at::ScalarType resolve_dtype(const std::string& name, const at::Device& device, const std::string& stored) {
+  if (name == "float32" || name == "fp32" || name == "float") return at::kFloat;
+  if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
+  if (name == "float16" || name == "fp16" || name == "half") return at::kHalf;
+  if (name == "auto") {
+    if (device.is_cuda()) return at::kBFloat16;
+    const bool stored_16bit = stored == "bfloat16" || stored == "float16";
+    return stored_16bit && cpu_has_native_bf16() ? at::kBFloat16 : at::kFloat;
+  }
+  throw Error(fmt::format("dtype \"{}\": expected float32, bfloat16, float16 or auto", name));
+}
+
+void apply_threads(int threads) {
+  if (threads < 0) throw Error(fmt::format("threads = {}: must be 0 (all cores) or positive", threads));
+  int n = threads;
+  if (n == 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (at::get_num_threads() != n) at::set_num_threads(n);
+}
+
+std::string dtype_name(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kBFloat16: return "bfloat16";
+    case at::kHalf: return "float16";
+    default: return c10::toString(t);
+  }
+}
+
+}  // namespace rewardkit::util
