@@ -1,0 +1,92 @@
+// load_tokenizer: registered loaders first, then the files of the checkpoint directory.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <mutex>
+#include <vector>
+
+#include "rewardkit/error.hpp"
+#include "rewardkit/tokenizer.hpp"
+#include "tokenize/sentencepiece_tokenizer.hpp"
+#include "tokenize/tokenizer_config.hpp"
+#include "tokenize/tokenizer_json_hints.hpp"
+
+namespace rewardkit {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::mutex& loaders_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::vector<TokenizerLoader>& loaders() {
+  static std::vector<TokenizerLoader> v;
+  return v;
+}
+
+bool is_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);  // follows symlinks
+}
+
+}  // namespace
+
+void register_tokenizer_loader(TokenizerLoader loader) {
+  if (!loader) throw Error("register_tokenizer_loader: the loader is empty");
+  std::lock_guard<std::mutex> lock(loaders_mutex());
+  loaders().push_back(std::move(loader));
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& model_dir) {
+  // Call the loaders outside the lock, so that one may itself load or register.
+  std::vector<TokenizerLoader> registered;
+  {
+    std::lock_guard<std::mutex> lock(loaders_mutex());
+    registered = loaders();
+  }
+  for (const TokenizerLoader& loader : registered) {
+    if (std::unique_ptr<Tokenizer> t = loader(model_dir)) return t;
+  }
+
+  const fs::path dir(model_dir);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(fmt::format("cannot load a tokenizer from {}: not a directory", model_dir));
+  }
+  const fs::path json_file = dir / "tokenizer.json";
+  const fs::path spm_file = dir / "tokenizer.model";
+  const bool has_json = is_file(json_file);
+  const bool has_spm = is_file(spm_file);
+  if (!has_json && !has_spm) {
+    throw Error(fmt::format("no tokenizer in {}: it has neither tokenizer.json nor tokenizer.model", model_dir));
+  }
+
+  const tokenize::TokenizerConfig config = tokenize::read_tokenizer_config(model_dir);
+  if (!has_spm) {
+    throw Error(fmt::format(
+        "{}: tokenizer.json is not supported yet (and there is no tokenizer.model to fall back on); "
+        "register a loader with rewardkit::register_tokenizer_loader to handle it",
+        json_file.string()));
+  }
+  // The sentencepiece implementation reproduces transformers' LlamaTokenizer; another class
+  // (GemmaTokenizer, T5Tokenizer, ...) tokenizes the same pieces differently, so refuse it
+  // rather than give other ids.
+  if (config.tokenizer_class && !tokenize::is_llama_tokenizer_class(*config.tokenizer_class)) {
+    throw Error(fmt::format(
+        "{}: tokenizer_class \"{}\" is not supported{}: rewardkit tokenizes a tokenizer.model the way "
+        "transformers' LlamaTokenizer does, and only for LlamaTokenizer/LlamaTokenizerFast checkpoints",
+        config.config_path, *config.tokenizer_class, has_json ? " (and tokenizer.json is not supported yet)" : ""));
+  }
+  if (has_json) {
+    // Until tokenizer.json has its own implementation: transformers' LlamaTokenizer takes the
+    // merge order, post-processor and added tokens from it and runs them over the same pieces.
+    const tokenize::TokenizerJsonHints hints = tokenize::read_tokenizer_json_hints(json_file.string());
+    return tokenize::make_sentencepiece_tokenizer(spm_file.string(), config, &hints);
+  }
+  return tokenize::make_sentencepiece_tokenizer(spm_file.string(), config);
+}
+
+}  // namespace rewardkit
