@@ -294,30 +294,21 @@ class Parser {
     }
     return e;
   }
-  ExprPtr parse_or() {
-    ExprPtr l = parse_and();
+  // `a or b or c` / `a and b`: left-associative chains of one keyword.
+  ExprPtr logical_chain(const char* keyword, Expr::Kind kind, ExprPtr (Parser::*operand)()) {
+    ExprPtr l = (this->*operand)();
     ChainGuard cg(*this);
-    while (is_name("or")) {
+    while (is_name(keyword)) {
       cg.link(peek().line);
-      auto n = make(Expr::Kind::Or, next().line);
+      auto n = make(kind, next().line);
       n->items.push_back(std::move(l));
-      n->items.push_back(parse_and());
+      n->items.push_back((this->*operand)());
       l = std::move(n);
     }
     return l;
   }
-  ExprPtr parse_and() {
-    ExprPtr l = parse_not();
-    ChainGuard cg(*this);
-    while (is_name("and")) {
-      cg.link(peek().line);
-      auto n = make(Expr::Kind::And, next().line);
-      n->items.push_back(std::move(l));
-      n->items.push_back(parse_not());
-      l = std::move(n);
-    }
-    return l;
-  }
+  ExprPtr parse_or() { return logical_chain("or", Expr::Kind::Or, &Parser::parse_and); }
+  ExprPtr parse_and() { return logical_chain("and", Expr::Kind::And, &Parser::parse_not); }
   ExprPtr parse_not() {
     if (is_name("not")) {
       DepthGuard g(*this, peek().line);
@@ -370,46 +361,27 @@ class Parser {
     n->items.push_back(std::move(r));
     return n;
   }
-  ExprPtr parse_math1() {
-    ExprPtr l = parse_concat();
+  // One precedence level of left-associative binary operators, as jinja2 parses them.
+  ExprPtr operator_chain(std::initializer_list<const char*> ops, ExprPtr (Parser::*operand)()) {
+    auto at_op = [&] {
+      for (const char* op : ops)
+        if (is_op(op)) return true;
+      return false;
+    };
+    ExprPtr l = (this->*operand)();
     ChainGuard cg(*this);
-    while (is_op("+") || is_op("-")) {
+    while (at_op()) {
       cg.link(peek().line);
       const Token& t = next();
-      l = binary(std::move(l), t.text, parse_concat(), t.line);
+      l = binary(std::move(l), t.text, (this->*operand)(), t.line);
     }
     return l;
   }
-  ExprPtr parse_concat() {
-    ExprPtr l = parse_math2();
-    ChainGuard cg(*this);
-    while (is_op("~")) {
-      cg.link(peek().line);
-      const Token& t = next();
-      l = binary(std::move(l), "~", parse_math2(), t.line);
-    }
-    return l;
-  }
-  ExprPtr parse_math2() {
-    ExprPtr l = parse_pow();
-    ChainGuard cg(*this);
-    while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
-      cg.link(peek().line);
-      const Token& t = next();
-      l = binary(std::move(l), t.text, parse_pow(), t.line);
-    }
-    return l;
-  }
-  ExprPtr parse_pow() {
-    ExprPtr l = parse_unary(true);
-    ChainGuard cg(*this);
-    while (is_op("**")) {
-      cg.link(peek().line);
-      const Token& t = next();
-      l = binary(std::move(l), "**", parse_unary(true), t.line);
-    }
-    return l;
-  }
+  ExprPtr parse_math1() { return operator_chain({"+", "-"}, &Parser::parse_concat); }
+  ExprPtr parse_concat() { return operator_chain({"~"}, &Parser::parse_math2); }
+  ExprPtr parse_math2() { return operator_chain({"*", "/", "//", "%"}, &Parser::parse_pow); }
+  ExprPtr parse_pow() { return operator_chain({"**"}, &Parser::parse_unary_filtered); }
+  ExprPtr parse_unary_filtered() { return parse_unary(true); }
   ExprPtr parse_unary(bool with_filter) {
     DepthGuard g(*this, peek().line);
     ExprPtr node;
