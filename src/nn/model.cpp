@@ -83,6 +83,7 @@ at::Tensor Model::logits(const at::Tensor& ids, const at::Tensor& mask) const {
 TokenLogprobs Model::token_logprobs(const at::Tensor& ids, const at::Tensor& mask) const {
   if (info_.head != ModelHead::CausalLM)
     throw Error(fmt::format("{}: token log-probs need a causal LM, this is {}", info_.dir, info_.architecture));
+  check_inputs(ids, mask);  // also for inputs too short to run
   const int64_t B = ids.size(0), T = ids.size(1);
   TokenLogprobs out;
   const auto opts = at::TensorOptions().device(decoder_->device());
@@ -91,7 +92,7 @@ TokenLogprobs Model::token_logprobs(const at::Tensor& ids, const at::Tensor& mas
     out.top_ids = at::zeros({B, 0}, opts.dtype(at::kLong));
     return out;
   }
-  const at::Tensor hidden = hidden_states(ids, mask);
+  const at::Tensor hidden = decoder_->forward(ids, mask);
   const at::Tensor targets = ids.to(decoder_->device(), at::kLong).narrow(1, 1, T - 1).reshape({-1});
   // A log-prob is defined where both the predicting position and the target are real tokens.
   const at::Tensor real = mask.to(decoder_->device()).to(at::kBool);
