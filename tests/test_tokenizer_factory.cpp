@@ -108,12 +108,11 @@ TEST(TokenizerFactory, MissingDirectoryIsAnError) {
   EXPECT_NE(what.find(missing), std::string::npos) << what;
 }
 
-TEST(TokenizerFactory, TokenizerJsonAloneIsNotSupportedYet) {
+TEST(TokenizerFactory, TokenizerJsonWithoutAModelIsAnError) {
   TempDir dir;
   write_text(dir.path() / "tokenizer.json", "{}");
   const std::string what = message_of([&] { rewardkit::load_tokenizer(dir.path().string()); });
-  EXPECT_NE(what.find("tokenizer.json is not supported yet"), std::string::npos) << what;
-  EXPECT_NE(what.find(dir.path().string()), std::string::npos) << what;
+  EXPECT_NE(what.find((dir.path() / "tokenizer.json").string() + ": model"), std::string::npos) << what;
 }
 
 // The tiny model's tokenizer.json, as tools/make_tokenizer_fixtures.py wrote it.
@@ -122,38 +121,18 @@ json tiny_tokenizer_json() {
   return json::parse(in)["json_variants"]["tiny_bpe_json"]["files"]["tokenizer.json"];
 }
 
-TEST(TokenizerFactory, TokenizerJsonWithModelUsesSentencepiece) {
+// As in transformers: a tokenizer.json is used when present, the tokenizer.model beside it is not.
+// (test_sentencepiece's TokenizerJsonBesideTheModel checks the ids against HF.)
+TEST(TokenizerFactory, TokenizerJsonWinsOverTokenizerModel) {
   TempDir dir;
   write_text(dir.path() / "tokenizer.json", tiny_tokenizer_json().dump());
+  // LlamaTokenizer replaces the file's Precompiled normalizer, which rewardkit does not implement.
+  write_text(dir.path() / "tokenizer_config.json", R"({"tokenizer_class": "LlamaTokenizer"})");
   fs::create_symlink(tiny_model(), dir.path() / "tokenizer.model");
   auto tok = rewardkit::load_tokenizer(dir.path().string());
-  auto* spm = dynamic_cast<rewardkit::tokenize::SentencepieceTokenizer*>(tok.get());
-  ASSERT_NE(spm, nullptr);
-  EXPECT_EQ(spm->special_prefix(), std::vector<int32_t>{1});  // from the json's post_processor
-  EXPECT_EQ(spm->model().mode(), rewardkit::tokenize::SentencepieceModel::Mode::hf_bpe_ranked);
-}
-
-TEST(TokenizerFactory, TokenizerJsonThatDoesNotFitTheModelIsAnError) {
-  TempDir dir;
-  fs::create_symlink(tiny_model(), dir.path() / "tokenizer.model");
-  const fs::path file = dir.path() / "tokenizer.json";
-  json j = tiny_tokenizer_json();
-  j["model"]["vocab"].erase(j["model"]["vocab"].begin());
-  write_text(file, j.dump());
-  std::string what = message_of([&] { rewardkit::load_tokenizer(dir.path().string()); });
-  EXPECT_NE(what.find(file.string()), std::string::npos) << what;
-  EXPECT_NE(what.find("not supported yet"), std::string::npos) << what;
-
-  j = tiny_tokenizer_json();
-  j["model"]["type"] = "Unigram";
-  write_text(file, j.dump());
-  what = message_of([&] { rewardkit::load_tokenizer(dir.path().string()); });
-  EXPECT_NE(what.find(file.string()), std::string::npos) << what;
-  EXPECT_NE(what.find("not supported yet"), std::string::npos) << what;
-
-  write_text(file, "{not json");
-  what = message_of([&] { rewardkit::load_tokenizer(dir.path().string()); });
-  EXPECT_NE(what.find(file.string()), std::string::npos) << what;
+  EXPECT_EQ(dynamic_cast<rewardkit::tokenize::SentencepieceTokenizer*>(tok.get()), nullptr);
+  write_text(dir.path() / "tokenizer.json", "{not json");
+  const std::string what = message_of([&] { rewardkit::load_tokenizer(dir.path().string()); });
   EXPECT_NE(what.find("malformed JSON"), std::string::npos) << what;
 }
 

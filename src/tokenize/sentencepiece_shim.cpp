@@ -164,15 +164,7 @@ struct ParsedModel {
 // 4 self_test_data, 5 denormalizer_spec. SentencePiece: 1 piece, 2 score (float), 3 type.
 // TrainerSpec: 3 model_type, 35 byte_fallback. NormalizerSpec: 1 name, 2 precompiled_charsmap,
 // 3 add_dummy_prefix, 4 remove_extra_whitespaces, 5 escape_whitespaces.
-// Code points in a UTF-8 string (bytes that start a sequence).
-size_t code_points(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-// `ranks`: HF_BPE with tokenizer.json merge ranks (see rk_spm_load_ranked); null: ranks = ids.
-ParsedModel parse_model(std::string_view bytes, bool rewrite_for_hf, const std::vector<int32_t>* ranks = nullptr) {
+ParsedModel parse_model(std::string_view bytes, bool rewrite_for_hf) {
   ParsedModel model;
   WireReader top(bytes, 0);
   std::string& out = model.rewritten;
@@ -184,14 +176,12 @@ ParsedModel parse_model(std::string_view bytes, bool rewrite_for_hf, const std::
       if (f.wire_type != 2) throw WireError{"ModelProto.pieces has the wrong wire type"};
       PieceInfo info;
       bool has_piece = false;
-      std::string_view piece_text;
       std::string rebuilt;
       WireReader pr(f.payload, f.payload_offset);
       while (!pr.done()) {
         WireReader::Field pf = pr.next();
         if (pf.number == 1 && pf.wire_type == 2) {
           has_piece = true;
-          piece_text = pf.payload;
           rebuilt.append(pf.whole);
         } else if (pf.number == 2 && pf.wire_type == 5) {
           info.score = get_float(pf.payload);
@@ -212,17 +202,7 @@ ParsedModel parse_model(std::string_view bytes, bool rewrite_for_hf, const std::
         // caller splits out the added tokens before sentencepiece sees the text).
         if (type == RK_SPM_PIECE_NORMAL || type == RK_SPM_PIECE_UNUSED || type == RK_SPM_PIECE_USER_DEFINED) {
           type = RK_SPM_PIECE_NORMAL;
-          if (ranks == nullptr) {
-            score = -static_cast<float>(id);
-          } else if (id < ranks->size() && (*ranks)[id] >= 0) {
-            score = -static_cast<float>((*ranks)[id]);
-          } else if (code_points(piece_text) <= 1) {
-            score = -static_cast<float>(ranks->size() + id);  // never the result of a merge anyway
-          } else {
-            // No merge of tokenizer.json forms it. CONTROL pieces are not merge candidates in
-            // sentencepiece (UNUSED ones are: they are formed, then re-split).
-            type = RK_SPM_PIECE_CONTROL;
-          }
+          score = -static_cast<float>(id);
         }
         put_float(rebuilt, 2, score);
         put_key(rebuilt, 3, 0);
@@ -291,7 +271,7 @@ bool in_range(const rk_spm_model* m, int32_t id) {
 
 namespace {
 
-rk_spm_model* load_impl(const char* path, int mode, const std::vector<int32_t>* ranks, char* err,
+rk_spm_model* load_impl(const char* path, int mode, char* err,
                         size_t err_capacity) {
   try {
     if (path == nullptr) {
@@ -320,7 +300,7 @@ rk_spm_model* load_impl(const char* path, int mode, const std::vector<int32_t>* 
     }
     ParsedModel parsed;
     try {
-      parsed = parse_model(bytes, mode == RK_SPM_MODE_HF_BPE, ranks);
+      parsed = parse_model(bytes, mode == RK_SPM_MODE_HF_BPE);
     } catch (const WireError& e) {
       set_error(err, err_capacity,
                 std::string("'") + path + "' is not a sentencepiece model (protobuf parse failed: " + e.what + ")");
@@ -364,23 +344,7 @@ __attribute__((visibility("default"))) int rk_spm_abi_version(void) { return RK_
 
 __attribute__((visibility("default"))) rk_spm_model* rk_spm_load(const char* path, int mode, char* err,
                                                                   size_t err_capacity) {
-  return load_impl(path, mode, nullptr, err, err_capacity);
-}
-
-__attribute__((visibility("default"))) rk_spm_model* rk_spm_load_ranked(const char* path, const int32_t* merge_rank,
-                                                                         size_t n_ranks, char* err,
-                                                                         size_t err_capacity) {
-  try {
-    if (merge_rank == nullptr && n_ranks != 0) {
-      set_error(err, err_capacity, "rk_spm_load_ranked: null ranks");
-      return nullptr;
-    }
-    std::vector<int32_t> ranks(merge_rank, merge_rank + n_ranks);
-    return load_impl(path, RK_SPM_MODE_HF_BPE, &ranks, err, err_capacity);
-  } catch (...) {
-    set_error(err, err_capacity, "rk_spm_load_ranked: out of memory");
-    return nullptr;
-  }
+  return load_impl(path, mode, err, err_capacity);
 }
 
 __attribute__((visibility("default"))) void rk_spm_free(rk_spm_model* model) { delete model; }

@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define RK_SPM_ABI_VERSION 1
+#define RK_SPM_ABI_VERSION 2
 
 /* Return codes. */
 #define RK_SPM_OK 0
@@ -57,12 +57,6 @@ int rk_spm_abi_version(void);
 
 /* Loads a tokenizer.model file. Returns NULL on failure, with the reason in err. */
 rk_spm_model* rk_spm_load(const char* path, int mode, char* err, size_t err_capacity);
-/* HF_BPE mode with the merge priorities of a tokenizer.json instead of piece ids: merge_rank[id]
- * is the rank of the first merge in tokenizer.json that produces piece `id`, or -1 when no merge
- * does (HF can then never form the piece: it is made unmergeable, unless it is one character).
- * Ids from n_ranks on count as -1. */
-rk_spm_model* rk_spm_load_ranked(const char* path, const int32_t* merge_rank, size_t n_ranks, char* err,
-                                 size_t err_capacity);
 void rk_spm_free(rk_spm_model* model);
 
 /* Encodes text to ids (no BOS/EOS). */

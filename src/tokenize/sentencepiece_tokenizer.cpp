@@ -10,6 +10,8 @@
 #include <mutex>
 
 #include "rewardkit/error.hpp"
+#include "tokenize/decoders.hpp"
+#include "tokenize/pattern_split.hpp"
 #include "tokenize/sentencepiece_shim.h"
 
 namespace rewardkit::tokenize {
@@ -31,7 +33,6 @@ struct ShimApi {
   void* handle = nullptr;
   decltype(&rk_spm_abi_version) abi_version = nullptr;
   decltype(&rk_spm_load) load = nullptr;
-  decltype(&rk_spm_load_ranked) load_ranked = nullptr;
   decltype(&rk_spm_free) free = nullptr;
   decltype(&rk_spm_encode) encode = nullptr;
   decltype(&rk_spm_decode) decode = nullptr;
@@ -83,7 +84,6 @@ std::optional<ShimApi> open_module(const std::string& path, std::string& why) {
   };
   bind(api.abi_version, "rk_spm_abi_version");
   bind(api.load, "rk_spm_load");
-  bind(api.load_ranked, "rk_spm_load_ranked");
   bind(api.free, "rk_spm_free");
   bind(api.encode, "rk_spm_encode");
   bind(api.decode, "rk_spm_decode");
@@ -168,20 +168,11 @@ std::string probe_sentencepiece_module(const std::vector<std::string>& candidate
 SentencepieceModel::SentencepieceModel(const std::string& path, Mode mode)
     : path_(path), mode_(mode), api_(&shim()) {
   const ShimApi& api = *api_;
-  if (mode == Mode::hf_bpe_ranked) throw Error("SentencepieceModel: hf_bpe_ranked needs the merge ranks");
   std::array<char, 1024> err{};
   handle_ = api.load(path.c_str(), mode == Mode::hf_bpe ? RK_SPM_MODE_HF_BPE : RK_SPM_MODE_NATIVE, err.data(),
                      err.size());
   if (handle_ == nullptr) throw Error(fmt::format("sentencepiece model {}: {}", path, err.data()));
   piece_size_ = api.piece_size(handle_);
-}
-
-SentencepieceModel::SentencepieceModel(const std::string& path, const std::vector<int32_t>& merge_rank)
-    : path_(path), mode_(Mode::hf_bpe_ranked), api_(&shim()) {
-  std::array<char, 1024> err{};
-  handle_ = api_->load_ranked(path.c_str(), merge_rank.data(), merge_rank.size(), err.data(), err.size());
-  if (handle_ == nullptr) throw Error(fmt::format("sentencepiece model {}: {}", path, err.data()));
-  piece_size_ = api_->piece_size(handle_);
 }
 
 SentencepieceModel::~SentencepieceModel() {
@@ -272,240 +263,14 @@ int SentencepieceModel::model_type() const { return api_->model_type(handle_); }
 bool SentencepieceModel::byte_fallback() const { return api_->byte_fallback(handle_) != 0; }
 
 // ================================================================================================
-// UTF-8 helpers
+// Text helpers
 // ================================================================================================
 
 namespace {
 
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates, at
-// most U+10FFFF), or 0 when it is not one. Stores the code point.
-size_t utf8_sequence(std::string_view s, size_t i, char32_t* cp) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const size_t left = s.size() - i;
-  unsigned char c = b(i);
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) {
-    if (left < 2 || !cont(i + 1)) return 0;
-    *cp = (char32_t(c & 0x1F) << 6) | (b(i + 1) & 0x3F);
-    return 2;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
-    unsigned char c1 = b(i + 1);
-    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
-    if (c == 0xED && c1 > 0x9F) return 0;  // surrogates
-    *cp = (char32_t(c & 0x0F) << 12) | (char32_t(c1 & 0x3F) << 6) | (b(i + 2) & 0x3F);
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    unsigned char c1 = b(i + 1);
-    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
-    if (c == 0xF4 && c1 > 0x8F) return 0;  // > U+10FFFF
-    *cp = (char32_t(c & 0x07) << 18) | (char32_t(c1 & 0x3F) << 12) | (char32_t(b(i + 2) & 0x3F) << 6) |
-          (b(i + 3) & 0x3F);
-    return 4;
-  }
-  return 0;
-}
-
-bool valid_utf8(std::string_view s) {
-  char32_t cp;
-  for (size_t i = 0; i < s.size();) {
-    size_t n = utf8_sequence(s, i, &cp);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-// The code point ending at s[end) (s is valid UTF-8).
-char32_t last_code_point(std::string_view s) {
-  size_t i = s.size();
-  do {
-    --i;
-  } while (i > 0 && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80);
-  char32_t cp = 0;
-  utf8_sequence(s, i, &cp);
-  return cp;
-}
-
-// Rust's char::is_whitespace (Unicode White_Space), which tokenizers uses for lstrip/rstrip.
-bool is_unicode_whitespace(char32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-// tokenizers' single_word test: char::is_alphanumeric() || '_'. Exact for ASCII and Latin-1;
-// elsewhere an approximation that counts every code point as a word character except
-// whitespace and the main punctuation/symbol/emoji blocks.
-bool is_word_char(char32_t c) {
-  if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-  if (c < 0x100) {
-    return c == 0xAA || c == 0xB2 || c == 0xB3 || c == 0xB5 || c == 0xB9 || c == 0xBA || (c >= 0xBC && c <= 0xBE) ||
-           (c >= 0xC0 && c != 0xD7 && c != 0xF7);
-  }
-  if (is_unicode_whitespace(c)) return false;
-  if (c >= 0x2000 && c <= 0x2BFF) return false;  // punctuation, symbols, arrows, math, shapes
-  if (c >= 0x3000 && c <= 0x303F) return false;  // CJK punctuation
-  if (c >= 0xE000 && c <= 0xF8FF) return false;  // private use
-  if (c >= 0xFE30 && c <= 0xFE4F) return false;
-  if ((c >= 0xFF00 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) ||
-      (c >= 0xFF5B && c <= 0xFF65)) {
-    return false;  // fullwidth punctuation
-  }
-  if (c >= 0x1F000 && c <= 0x1FAFF) return false;  // emoji and pictographs
-  return true;
-}
-
 constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // U+2581 '▁'
-constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
-
-// tokenizers' ByteFallback test: exactly "<0x" + two characters + ">" that Rust's
-// u8::from_str_radix(_, 16) accepts (it also takes a leading '+').
-std::optional<unsigned char> byte_token(std::string_view t) {
-  if (t.size() != 6 || t.substr(0, 3) != "<0x" || t[5] != '>') return std::nullopt;
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (t[3] == '+') {
-    int lo = hex(t[4]);
-    if (lo < 0) return std::nullopt;
-    return static_cast<unsigned char>(lo);
-  }
-  int hi = hex(t[3]), lo = hex(t[4]);
-  if (hi < 0 || lo < 0) return std::nullopt;
-  return static_cast<unsigned char>(hi * 16 + lo);
-}
-
-// Appends s to out with every `from` replaced by `to` (from is not empty).
-void append_replaced(std::string& out, std::string_view s, std::string_view from, std::string_view to) {
-  size_t pos = 0;
-  for (;;) {
-    size_t hit = s.find(from, pos);
-    if (hit == std::string_view::npos) {
-      out.append(s.substr(pos));
-      return;
-    }
-    out.append(s.substr(pos, hit - pos));
-    out.append(to);
-    pos = hit + from.size();
-  }
-}
 
 }  // namespace
-
-std::string sanitize_utf8(std::string_view text) {
-  if (valid_utf8(text)) return std::string(text);
-  std::string out;
-  out.reserve(text.size() + 16);
-  char32_t cp;
-  for (size_t i = 0; i < text.size();) {
-    size_t n = utf8_sequence(text, i, &cp);
-    if (n == 0) {
-      out.append(kReplacementChar);
-      i += 1;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
-// ================================================================================================
-// Added-token matching: leftmost-longest, like the Aho-Corasick automaton of tokenizers.
-// ================================================================================================
-
-class SentencepieceTokenizer::Matcher {
- public:
-  void add(const std::string& content, int index) {
-    if (content.empty()) return;
-    auto& bucket = buckets_[static_cast<unsigned char>(content[0])];
-    bucket.emplace_back(content, index);
-    std::stable_sort(bucket.begin(), bucket.end(),
-                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-    empty_ = false;
-  }
-  bool empty() const { return empty_; }
-  // The longest token starting at s[pos]: its index, or -1.
-  int match_at(std::string_view s, size_t pos, size_t* len) const {
-    const auto& bucket = buckets_[static_cast<unsigned char>(s[pos])];
-    for (const auto& [content, index] : bucket) {
-      if (s.size() - pos >= content.size() && s.compare(pos, content.size(), content) == 0) {
-        *len = content.size();
-        return index;
-      }
-    }
-    return -1;
-  }
-
- private:
-  std::array<std::vector<std::pair<std::string, int>>, 256> buckets_;
-  bool empty_ = true;
-};
-
-// tokenizers' AddedVocabulary::find_matches over s (which sits at `base` in the text).
-void SentencepieceTokenizer::split_added(std::string_view s, size_t base, const Matcher& matcher,
-                                         std::vector<Match>& out) const {
-  if (matcher.empty()) {
-    out.push_back({base, base + s.size(), -1});
-    return;
-  }
-  size_t start_offset = 0;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t len = 0;
-    int idx = matcher.match_at(s, pos, &len);
-    if (idx < 0) {
-      ++pos;
-      continue;
-    }
-    size_t start = pos, stop = pos + len;
-    pos = stop;
-    const AddedTokenSpec& tok = added_[static_cast<size_t>(idx)].spec;
-    if (tok.single_word) {
-      bool start_space = start == 0 || !is_word_char(last_code_point(s.substr(0, start)));
-      char32_t next = 0;
-      bool stop_space = stop == s.size() || (utf8_sequence(s, stop, &next), !is_word_char(next));
-      if (!start_space || !stop_space) continue;
-    }
-    if (tok.lstrip) {
-      size_t new_start = start;
-      while (new_start > 0) {
-        std::string_view before = s.substr(0, new_start);
-        char32_t cp = last_code_point(before);
-        if (!is_unicode_whitespace(cp)) break;
-        size_t i = new_start;
-        do {
-          --i;
-        } while (i > 0 && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80);
-        new_start = i;
-      }
-      start = std::max(new_start, start_offset);
-    }
-    if (tok.rstrip) {
-      while (stop < s.size()) {
-        char32_t cp = 0;
-        size_t n = utf8_sequence(s, stop, &cp);
-        if (n == 0 || !is_unicode_whitespace(cp)) break;
-        stop += n;
-      }
-      pos = stop;
-    }
-    if (start_offset < start) out.push_back({base + start_offset, base + start, -1});
-    out.push_back({base + start, base + stop, idx});
-    start_offset = stop;
-  }
-  if (start_offset != s.size()) out.push_back({base + start_offset, base + s.size(), -1});
-}
 
 // ================================================================================================
 // SentencepieceTokenizer
@@ -572,61 +337,16 @@ std::optional<int32_t> SentencepieceTokenizer::named_token_id(const TokenizerCon
   return added_[static_cast<size_t>(added_index_.at(spec.content))].id;
 }
 
-namespace {
-
-// rk_spm_load_ranked's ranks from tokenizer.json: for each piece id, the first merge forming it.
-std::vector<int32_t> merge_ranks(const TokenizerJsonHints& json) {
-  std::vector<int32_t> ranks(json.vocab.size(), -1);
-  std::string joined;
-  for (size_t r = 0; r < json.merges.size(); ++r) {
-    joined = json.merges[r].first;
-    joined += json.merges[r].second;
-    auto it = json.vocab.find(joined);
-    if (it == json.vocab.end() || it->second < 0 || static_cast<size_t>(it->second) >= ranks.size()) continue;
-    int32_t& rank = ranks[static_cast<size_t>(it->second)];
-    if (rank < 0) rank = static_cast<int32_t>(r);
-  }
-  return ranks;
-}
-
-std::shared_ptr<SentencepieceModel> load_model(const std::string& model_file, const TokenizerJsonHints* json) {
-  if (json == nullptr) return std::make_shared<SentencepieceModel>(model_file, SentencepieceModel::Mode::hf_bpe);
-  if (json->model_type != "BPE") {
-    throw Error(fmt::format("{}: model type \"{}\" is not supported yet (only a BPE over the pieces of {})",
-                            json->path, json->model_type, model_file));
-  }
-  auto model = std::make_shared<SentencepieceModel>(model_file, merge_ranks(*json));
-  // The vocabulary must be the model's, id for id, or the ranks above mean nothing.
-  if (static_cast<size_t>(model->piece_size()) != json->vocab.size()) {
-    throw Error(fmt::format("{}: its vocabulary has {} entries where {} has {} pieces; such a tokenizer.json is not "
-                            "supported yet",
-                            json->path, json->vocab.size(), model_file, model->piece_size()));
-  }
-  for (int32_t id = 0; id < model->piece_size(); ++id) {
-    auto it = json->vocab.find(std::string(model->id_to_piece(id)));
-    if (it == json->vocab.end() || it->second != id) {
-      throw Error(fmt::format("{}: its vocabulary differs from {} at id {} (\"{}\"); such a tokenizer.json is not "
-                              "supported yet",
-                              json->path, model_file, id, model->id_to_piece(id)));
-    }
-  }
-  return model;
-}
-
-}  // namespace
-
 bool is_llama_tokenizer_class(const std::string& tokenizer_class) {
   return tokenizer_class == "LlamaTokenizer" || tokenizer_class == "LlamaTokenizerFast";
 }
 
-SentencepieceTokenizer::SentencepieceTokenizer(const std::string& model_file, const TokenizerConfig& config,
-                                               const TokenizerJsonHints* json)
-    : model_(load_model(model_file, json)) {
+SentencepieceTokenizer::SentencepieceTokenizer(const std::string& model_file, const TokenizerConfig& config)
+    : model_(std::make_shared<SentencepieceModel>(model_file, SentencepieceModel::Mode::hf_bpe)) {
   const int32_t n = model_->piece_size();
 
   // 1. Control and user-defined pieces (SentencePieceExtractor.extract): control ones special.
-  //    Not with a tokenizer.json: HF then never looks at the pieces' types.
-  for (int32_t id = 0; json == nullptr && id < n; ++id) {
+  for (int32_t id = 0; id < n; ++id) {
     int type = model_->piece_type(id);
     if (type != RK_SPM_PIECE_CONTROL && type != RK_SPM_PIECE_USER_DEFINED) continue;
     AddedTokenSpec spec;
@@ -635,14 +355,7 @@ SentencepieceTokenizer::SentencepieceTokenizer(const std::string& model_file, co
     spec.normalized = false;
     add_token(spec, true);
   }
-  // 2. added_tokens_decoder, in id order; its flags win. Without one in tokenizer_config.json,
-  //    HF takes tokenizer.json's added_tokens instead.
-  const bool config_has_decoder = config.raw.contains("added_tokens_decoder");
-  if (!config_has_decoder && json != nullptr) {
-    std::vector<std::pair<int64_t, AddedTokenSpec>> from_json = json->added_tokens;
-    std::stable_sort(from_json.begin(), from_json.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [declared_id, spec] : from_json) add_token(spec, true);
-  }
+  // 2. added_tokens_decoder, in id order; its flags win.
   for (const auto& [declared_id, spec] : config.added_tokens_decoder) add_token(spec, true);
   // 3. Named special tokens, then extra_special_tokens.
   bos_id_ = named_token_id(config, "bos_token", "<s>", model_->bos_id());
@@ -659,30 +372,14 @@ SentencepieceTokenizer::SentencepieceTokenizer(const std::string& model_file, co
   }
 
   special_.assign(static_cast<size_t>(vocab_size()), false);
-  auto raw = std::make_shared<Matcher>();
-  auto normalized = std::make_shared<Matcher>();
   for (size_t i = 0; i < added_.size(); ++i) {
     const AddedToken& t = added_[i];
     if (t.spec.special) special_[static_cast<size_t>(t.id)] = true;
-    (t.spec.normalized ? normalized : raw)->add(t.spec.content, static_cast<int>(i));
+    (t.spec.normalized ? normalized_matcher_ : raw_matcher_).add(t.spec, static_cast<int>(i));
   }
-  raw_matcher_ = raw;
-  normalized_matcher_ = normalized;
 
-  if (json != nullptr) {
-    // With a tokenizer.json, HF drops add_bos_token/add_eos_token and keeps its post-processor.
-    for (int32_t id : json->prefix_ids) prefix_.push_back(id);
-    for (int32_t id : json->suffix_ids) suffix_.push_back(id);
-    for (int32_t id : prefix_) {
-      if (id < 0 || id >= vocab_size()) throw Error(fmt::format("{}: post_processor id {} is out of range", json->path, id));
-    }
-    for (int32_t id : suffix_) {
-      if (id < 0 || id >= vocab_size()) throw Error(fmt::format("{}: post_processor id {} is out of range", json->path, id));
-    }
-  } else {
-    if (config.add_bos_token.value_or(false) && bos_id_) prefix_.push_back(*bos_id_);
-    if (config.add_eos_token.value_or(false) && eos_id_) suffix_.push_back(*eos_id_);
-  }
+  if (config.add_bos_token.value_or(false) && bos_id_) prefix_.push_back(*bos_id_);
+  if (config.add_eos_token.value_or(false) && eos_id_) suffix_.push_back(*eos_id_);
   prepend_scheme_ = scheme_for(config);
   strip_leading_space_ = config.add_prefix_space.value_or(true);
   clean_up_ = config.clean_up_tokenization_spaces.value_or(false) && config.clean_up_tokenization_spaces_for_bpe;
@@ -735,18 +432,18 @@ std::vector<int32_t> SentencepieceTokenizer::encode(const std::string& input, bo
   ids.reserve(text.size() / 3 + 4);
   if (add_special_tokens) ids.insert(ids.end(), prefix_.begin(), prefix_.end());
 
-  std::vector<Match> first, pieces;
-  split_added(text, 0, *raw_matcher_, first);
-  for (const Match& m : first) {
-    if (m.added >= 0) {
+  std::vector<TextSpan> first, pieces;
+  raw_matcher_.split(text, 0, first);
+  for (const TextSpan& m : first) {
+    if (m.index >= 0) {
       pieces.push_back(m);
     } else {
-      split_added(std::string_view(text).substr(m.begin, m.end - m.begin), m.begin, *normalized_matcher_, pieces);
+      normalized_matcher_.split(std::string_view(text).substr(m.begin, m.end - m.begin), m.begin, pieces);
     }
   }
-  for (const Match& m : pieces) {
-    if (m.added >= 0) {
-      ids.push_back(added_[static_cast<size_t>(m.added)].id);
+  for (const TextSpan& m : pieces) {
+    if (m.index >= 0) {
+      ids.push_back(added_[static_cast<size_t>(m.index)].id);
     } else {
       encode_chunk(std::string_view(text).substr(m.begin, m.end - m.begin), m.begin == 0, ids);
     }
@@ -779,30 +476,22 @@ std::string SentencepieceTokenizer::decode(const std::vector<int32_t>& ids, bool
     if (skip_special_tokens && special_[static_cast<size_t>(id)]) continue;
     std::string_view token =
         id < n ? model_->id_to_piece(id) : std::string_view(extra_tokens_[static_cast<size_t>(id - n)]);
-    if (std::optional<unsigned char> byte = byte_token(token)) {
+    if (std::optional<unsigned char> byte = byte_fallback_byte(token)) {
       pending.push_back(static_cast<char>(*byte));
       ++pending_count;
       continue;
     }
     flush();
-    append_replaced(out, token, kMetaspace, " ");  // decoders.Replace("▁", " ")
+    out += replace_all(token, SplitPattern::literal(std::string(kMetaspace)), " ");  // decoders.Replace("▁", " ")
   }
   flush();
   if (strip_leading_space_ && !out.empty() && out[0] == ' ') out.erase(0, 1);
-  if (clean_up_) {
-    for (auto [from, to] : {std::pair{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
-                            {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}}) {
-      std::string cleaned;
-      append_replaced(cleaned, out, from, to);
-      out = std::move(cleaned);
-    }
-  }
+  if (clean_up_) clean_up_tokenization(out);
   return out;
 }
 
-std::unique_ptr<Tokenizer> make_sentencepiece_tokenizer(const std::string& model_file, const TokenizerConfig& config,
-                                                        const TokenizerJsonHints* json) {
-  return std::make_unique<SentencepieceTokenizer>(model_file, config, json);
+std::unique_ptr<Tokenizer> make_sentencepiece_tokenizer(const std::string& model_file, const TokenizerConfig& config) {
+  return std::make_unique<SentencepieceTokenizer>(model_file, config);
 }
 
 }  // namespace rewardkit::tokenize

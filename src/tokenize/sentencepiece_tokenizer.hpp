@@ -31,10 +31,9 @@
 //   the named tokens are honoured. Tokens missing from the vocabulary get new ids from
 //   piece_size on, in HF's order.
 // - With a tokenizer.json beside the model (real Llama 2 / Mistral checkpoints have one), HF
-//   takes merges (score-ordered in the hub files, so "a  b" is back to sentencepiece's ids),
-//   post-processor (BOS/EOS; the config's add_bos_token is then ignored) and added tokens from
-//   it; see tokenizer_json_hints.hpp. The factory refuses other tokenizer classes
-//   (GemmaTokenizer, T5Tokenizer, ...): they run the same pieces differently.
+//   uses the tokenizer.json; so does rewardkit (tokenizer_json.hpp). The factory refuses other
+//   tokenizer classes (GemmaTokenizer, T5Tokenizer, ...) for a lone tokenizer.model: they run
+//   the same pieces differently.
 //
 // How: the pieces run through real sentencepiece (in the dlopen'd shim) after a rewrite of the
 // model proto that makes sentencepiece's BPE the same function as HF's (RK_SPM_MODE_HF_BPE:
@@ -53,8 +52,9 @@
 #include <vector>
 
 #include "rewardkit/tokenizer.hpp"
+#include "tokenize/added_tokens.hpp"
 #include "tokenize/tokenizer_config.hpp"
-#include "tokenize/tokenizer_json_hints.hpp"
+#include "tokenize/utf8.hpp"
 
 struct rk_spm_model;
 
@@ -79,13 +79,10 @@ struct ShimApi;  // the module's function table (sentencepiece_tokenizer.cpp)
 
 class SentencepieceModel {
  public:
-  // native, hf_bpe: see RK_SPM_MODE_* in sentencepiece_shim.h; hf_bpe_ranked: hf_bpe with the
-  // merge priorities of a tokenizer.json (rk_spm_load_ranked).
-  enum class Mode { native, hf_bpe, hf_bpe_ranked };
+  // native, hf_bpe: see RK_SPM_MODE_* in sentencepiece_shim.h.
+  enum class Mode { native, hf_bpe };
 
   SentencepieceModel(const std::string& path, Mode mode);
-  // hf_bpe_ranked: merge_rank[id] as rk_spm_load_ranked wants it.
-  SentencepieceModel(const std::string& path, const std::vector<int32_t>& merge_rank);
   ~SentencepieceModel();
   SentencepieceModel(const SentencepieceModel&) = delete;
   SentencepieceModel& operator=(const SentencepieceModel&) = delete;
@@ -124,11 +121,8 @@ class SentencepieceTokenizer final : public Tokenizer {
  public:
   enum class PrependScheme { always, first, never };
 
-  // `model_file` is the tokenizer.model; `config` what read_tokenizer_config found beside it;
-  // `json` what the checkpoint's tokenizer.json says, when it has one (see
-  // tokenizer_json_hints.hpp; its vocabulary must be the model's pieces, id for id).
-  SentencepieceTokenizer(const std::string& model_file, const TokenizerConfig& config,
-                         const TokenizerJsonHints* json = nullptr);
+  // `model_file` is the tokenizer.model; `config` what read_tokenizer_config found beside it.
+  SentencepieceTokenizer(const std::string& model_file, const TokenizerConfig& config);
 
   std::vector<int32_t> encode(const std::string& text, bool add_special_tokens = true) const override;
   std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens = false) const override;
@@ -141,7 +135,7 @@ class SentencepieceTokenizer final : public Tokenizer {
   std::optional<int32_t> pad_id() const override { return pad_id_; }
 
   std::optional<int32_t> unk_id() const { return unk_id_; }
-  // The ids encode(text, true) puts around the text (BOS / EOS, or tokenizer.json's template).
+  // The ids encode(text, true) puts around the text (BOS / EOS).
   const std::vector<int32_t>& special_prefix() const { return prefix_; }
   const std::vector<int32_t>& special_suffix() const { return suffix_; }
   bool add_bos() const { return bos_id_ && prefix_ == std::vector<int32_t>{*bos_id_}; }
@@ -157,17 +151,10 @@ class SentencepieceTokenizer final : public Tokenizer {
   const std::vector<AddedToken>& added_tokens() const { return added_; }
 
  private:
-  struct Match {
-    size_t begin = 0, end = 0;  // byte range in the text
-    int added = -1;             // index into added_, or -1 for plain text
-  };
-  class Matcher;
-
   void add_token(const AddedTokenSpec& spec, bool override_flags);
   int32_t new_token_id(const std::string& content);
   std::optional<int32_t> named_token_id(const TokenizerConfig& config, const std::string& name,
                                         const char* hf_default, std::optional<int32_t> model_id);
-  void split_added(std::string_view text, size_t base, const Matcher& matcher, std::vector<Match>& out) const;
   void encode_chunk(std::string_view chunk, bool at_text_start, std::vector<int32_t>& out) const;
 
   std::shared_ptr<SentencepieceModel> model_;
@@ -175,7 +162,7 @@ class SentencepieceTokenizer final : public Tokenizer {
   std::unordered_map<std::string, int> added_index_;    // content -> index into added_
   std::vector<std::string> extra_tokens_;               // content of ids piece_size.. (new ones)
   std::vector<bool> special_;                           // by id, over vocab_size()
-  std::shared_ptr<const Matcher> raw_matcher_, normalized_matcher_;
+  AddedTokenMatcher raw_matcher_, normalized_matcher_;  // index = slot in added_
   std::optional<int32_t> bos_id_, eos_id_, pad_id_, unk_id_;
   std::vector<int32_t> prefix_, suffix_;
   PrependScheme prepend_scheme_ = PrependScheme::first;
@@ -183,15 +170,11 @@ class SentencepieceTokenizer final : public Tokenizer {
   bool clean_up_ = false;
 };
 
-// The factory's entry point for a tokenizer.model (and the tokenizer.json beside it, if any).
-std::unique_ptr<Tokenizer> make_sentencepiece_tokenizer(const std::string& model_file, const TokenizerConfig& config,
-                                                        const TokenizerJsonHints* json = nullptr);
+// The factory's entry point for a tokenizer.model without a tokenizer.json.
+std::unique_ptr<Tokenizer> make_sentencepiece_tokenizer(const std::string& model_file, const TokenizerConfig& config);
 
 // tokenizer_config.json's tokenizer_class values this implementation reproduces (absent counts
 // as LlamaTokenizer: it is what LlamaTokenizer.from_pretrained gives).
 bool is_llama_tokenizer_class(const std::string& tokenizer_class);
-
-// Replaces every byte that is not part of a well-formed UTF-8 sequence with U+FFFD.
-std::string sanitize_utf8(std::string_view text);
 
 }  // namespace rewardkit::tokenize

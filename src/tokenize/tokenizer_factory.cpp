@@ -9,7 +9,7 @@
 #include "rewardkit/tokenizer.hpp"
 #include "tokenize/sentencepiece_tokenizer.hpp"
 #include "tokenize/tokenizer_config.hpp"
-#include "tokenize/tokenizer_json_hints.hpp"
+#include "tokenize/tokenizer_json.hpp"
 
 namespace rewardkit {
 
@@ -65,26 +65,16 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& model_dir) {
   }
 
   const tokenize::TokenizerConfig config = tokenize::read_tokenizer_config(model_dir);
-  if (!has_spm) {
-    throw Error(fmt::format(
-        "{}: tokenizer.json is not supported yet (and there is no tokenizer.model to fall back on); "
-        "register a loader with rewardkit::register_tokenizer_loader to handle it",
-        json_file.string()));
-  }
+  if (has_json) return tokenize::make_tokenizer_json_tokenizer(json_file.string(), config);
   // The sentencepiece implementation reproduces transformers' LlamaTokenizer; another class
   // (GemmaTokenizer, T5Tokenizer, ...) tokenizes the same pieces differently, so refuse it
   // rather than give other ids.
   if (config.tokenizer_class && !tokenize::is_llama_tokenizer_class(*config.tokenizer_class)) {
     throw Error(fmt::format(
-        "{}: tokenizer_class \"{}\" is not supported{}: rewardkit tokenizes a tokenizer.model the way "
-        "transformers' LlamaTokenizer does, and only for LlamaTokenizer/LlamaTokenizerFast checkpoints",
-        config.config_path, *config.tokenizer_class, has_json ? " (and tokenizer.json is not supported yet)" : ""));
-  }
-  if (has_json) {
-    // Until tokenizer.json has its own implementation: transformers' LlamaTokenizer takes the
-    // merge order, post-processor and added tokens from it and runs them over the same pieces.
-    const tokenize::TokenizerJsonHints hints = tokenize::read_tokenizer_json_hints(json_file.string());
-    return tokenize::make_sentencepiece_tokenizer(spm_file.string(), config, &hints);
+        "{}: tokenizer_class \"{}\" is not supported: rewardkit tokenizes a tokenizer.model (without a "
+        "tokenizer.json) the way transformers' LlamaTokenizer does, and only for LlamaTokenizer/LlamaTokenizerFast "
+        "checkpoints",
+        config.config_path, *config.tokenizer_class));
   }
   return tokenize::make_sentencepiece_tokenizer(spm_file.string(), config);
 }
