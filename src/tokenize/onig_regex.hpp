@@ -25,6 +25,13 @@ class OnigRegex {
   // moves on one character). `text` must be valid UTF-8.
   std::vector<std::pair<size_t, size_t>> find_all(std::string_view text) const;
 
+  // Number of capture groups in the pattern (0 when it has none; named groups count too).
+  int capture_count() const;
+  // The same matches as find_all, each with its groups: element 0 is the whole match, element
+  // g (1..capture_count()) capture group g; a group that took no part in the match is
+  // {npos, npos}. `text` must be valid UTF-8.
+  std::vector<std::vector<std::pair<size_t, size_t>>> find_all_groups(std::string_view text) const;
+
  private:
   std::string pattern_;
   void* regex_ = nullptr;  // OnigRegex (regex_t*), kept out of this header
