@@ -1,6 +1,15 @@
 #pragma once
 // Umbrella header for the rewardkit library.
+#include "rewardkit/answer_locator.hpp"
+#include "rewardkit/bradley_terry.hpp"
+#include "rewardkit/chat.hpp"
+#include "rewardkit/confidence.hpp"
+#include "rewardkit/density_ratio.hpp"
 #include "rewardkit/error.hpp"
 #include "rewardkit/load.hpp"
+#include "rewardkit/log_likelihood.hpp"
 #include "rewardkit/model.hpp"
+#include "rewardkit/pairwise.hpp"
+#include "rewardkit/scorer.hpp"
 #include "rewardkit/tokenizer.hpp"
+#include "rewardkit/training.hpp"

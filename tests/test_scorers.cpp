@@ -1,0 +1,333 @@
+// The reward methods against Hugging Face transformers (float32) on the committed tiny
+// checkpoints of tests/fixtures/scorers (tools/make_scorer_fixtures.py): classifier scores of
+// chat-formatted conversations, per-token response log-probs, density ratio / DPO rewards and
+// confidence (CRew) aggregates. Tolerances: 1e-4 absolute per log-prob and score; sums of n
+// log-probs n * 1e-4; probabilities 1e-3 relative (they are exp of log-probs good to 1e-4).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+
+#include "rewardkit/bradley_terry.hpp"
+#include "rewardkit/confidence.hpp"
+#include "rewardkit/density_ratio.hpp"
+#include "rewardkit/error.hpp"
+#include "rewardkit/log_likelihood.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using rewardkit::Sample;
+
+const fs::path& dir() {
+  static const fs::path d = rewardkit::testing::fixtures_dir() / "scorers";
+  return d;
+}
+std::string model_dir(const char* name) { return (dir() / name).string(); }
+
+const json& fixture() {
+  static const json j = [] {
+    std::ifstream in(dir() / "expected.json");
+    return json::parse(in);
+  }();
+  return j;
+}
+
+// The fixture's samples of one kind ("chat" or "raw"), in file order.
+std::vector<Sample> samples(const std::string& kind) {
+  std::vector<Sample> out;
+  for (const json& s : fixture()["samples"]) {
+    if (s["kind"] != kind) continue;
+    if (kind == "chat") {
+      std::vector<rewardkit::ChatMessage> messages;
+      for (const json& m : s["messages"]) messages.push_back({m["role"], m["content"]});
+      out.push_back(Sample::conversation(std::move(messages), s["id"]));
+    } else {
+      out.push_back(Sample::text(s["prompt"], s["response"], s["id"]));
+    }
+  }
+  return out;
+}
+
+rewardkit::LoadOptions fp32() {
+  rewardkit::LoadOptions o;
+  o.device = "cpu";
+  o.dtype = "float32";
+  o.threads = 2;
+  return o;
+}
+
+// Small budget: several micro-batches, so batching is exercised too.
+rewardkit::ScoringOptions small_batches() {
+  rewardkit::ScoringOptions o;
+  o.max_batch_tokens = 96;
+  return o;
+}
+
+TEST(BradleyTerry, MatchesTransformersScores) {
+  for (const char* name : {"rm", "rm3"}) {
+    SCOPED_TRACE(name);
+    auto scorer = rewardkit::BradleyTerryScorer::load(model_dir(name), fp32(), small_batches());
+    const auto batch = samples("chat");
+    const rewardkit::ScoreResult r = scorer->score(batch);
+    const json& expected = fixture()["bradley_terry"][name];
+    const int64_t labels = fixture()["models"][name]["num_labels"];
+    ASSERT_EQ(r.columns, labels);
+    ASSERT_EQ(r.rewards.size(0), static_cast<int64_t>(batch.size()));
+    EXPECT_EQ(r.rewards.dim(), labels == 1 ? 1 : 2);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const json& e = expected[batch[i].id];
+      EXPECT_EQ(r.details[i].response_tokens, static_cast<int64_t>(e["ids"].size())) << batch[i].id;
+      for (int64_t c = 0; c < labels; ++c) {
+        EXPECT_NEAR(r.reward(i, static_cast<size_t>(c)), e["scores"][c].get<double>(), 1e-4) << batch[i].id << " column " << c;
+        const float from_tensor = labels == 1 ? r.rewards[static_cast<int64_t>(i)].item<float>()
+                                              : r.rewards[static_cast<int64_t>(i)][c].item<float>();
+        EXPECT_EQ(from_tensor, r.reward(i, static_cast<size_t>(c)));
+      }
+    }
+    if (labels > 1) EXPECT_EQ(r.labels, (std::vector<std::string>{"helpfulness", "correctness", "safety"}));
+  }
+}
+
+void expect_logprobs(const rewardkit::ScoreResult& r, const std::vector<Sample>& batch, const json& expected) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const json& e = expected[batch[i].id];
+    const auto& got = r.details[i].token_logprobs;
+    ASSERT_EQ(got.size(), e["response_logprobs"].size()) << batch[i].id;
+    EXPECT_EQ(r.details[i].prompt_tokens, static_cast<int64_t>(e["prompt_ids"].size())) << batch[i].id;
+    for (size_t k = 0; k < got.size(); ++k) {
+      EXPECT_NEAR(got[k], e["response_logprobs"][k].get<double>(), 1e-4) << batch[i].id << " token " << k;
+    }
+    EXPECT_NEAR(r.reward(i), e["sum"].get<double>(), 1e-4 * static_cast<double>(got.size())) << batch[i].id;
+  }
+}
+
+TEST(LogLikelihood, ChatSamplesMatchTransformers) {
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), small_batches());
+  const auto batch = samples("chat");
+  expect_logprobs(scorer->score(batch), batch, fixture()["log_likelihood"]["lm_strong"]);
+}
+
+TEST(LogLikelihood, BaseModelTakesRawTextWithItsSpecialTokens) {
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_base"), fp32(), small_batches());
+  const auto batch = samples("raw");
+  expect_logprobs(scorer->score(batch), batch, fixture()["log_likelihood"]["lm_base"]);
+  // A conversation needs a chat template, which this checkpoint lacks.
+  try {
+    scorer->score(samples("chat"));
+    ADD_FAILURE() << "expected an error";
+  } catch (const rewardkit::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no chat template"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("single_turn_boxed"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LogLikelihood, MeanIsTheSumOverTheTokenCount) {
+  rewardkit::LogLikelihoodOptions mean;
+  mean.mean = true;
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), {}, mean);
+  const auto batch = samples("chat");
+  const auto r = scorer->score(batch);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const json& e = fixture()["log_likelihood"]["lm_strong"][batch[i].id];
+    EXPECT_NEAR(r.reward(i), e["mean"].get<double>(), 1e-4) << batch[i].id;
+  }
+}
+
+TEST(DensityRatio, StrongOverWeakMatchesTransformers) {
+  const auto batch = samples("chat");
+  rewardkit::DensityRatioOptions mean;
+  mean.reduction = rewardkit::LogRatioReduction::mean;
+  auto summed = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(), small_batches());
+  auto averaged =
+      rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(), small_batches(), mean);
+  EXPECT_EQ(summed->method(), "density-ratio");
+  const auto rs = summed->score(batch);
+  const auto ra = averaged->score(batch);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const json& e = fixture()["derived"][batch[i].id];
+    const double n = e["num_response_tokens"];
+    EXPECT_NEAR(rs.reward(i), e["density_ratio"].get<double>(), 2e-4 * n) << batch[i].id;
+    EXPECT_NEAR(ra.reward(i), e["density_ratio_mean"].get<double>(), 2e-4) << batch[i].id;
+  }
+}
+
+TEST(DensityRatio, DpoRewardsMatchRewardBenchFormulas) {
+  const auto batch = samples("chat");
+  for (double beta : {1.0, 0.1}) {
+    auto dpo = rewardkit::DensityRatioScorer::load_dpo(model_dir("lm_strong"), model_dir("lm_weak"), beta, fp32());
+    EXPECT_EQ(dpo->method(), "dpo");
+    const auto r = dpo->score(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const json& e = fixture()["derived"][batch[i].id];
+      EXPECT_NEAR(r.reward(i), e["dpo"][beta == 1.0 ? "1.0" : "0.1"].get<double>(),
+                  2e-4 * beta * e["num_response_tokens"].get<double>())
+          << batch[i].id << " beta " << beta;
+    }
+  }
+  using rewardkit::LogRatioReduction;
+  for (auto [mode, key] : {std::pair{LogRatioReduction::mean, "avg"}, {LogRatioReduction::sum, "sum"},
+                           {LogRatioReduction::norm, "norm"}}) {
+    auto free = rewardkit::DensityRatioScorer::load_reference_free(model_dir("lm_strong"), mode, fp32());
+    const auto r = free->score(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const json& e = fixture()["derived"][batch[i].id];
+      EXPECT_NEAR(r.reward(i), e["dpo_ref_free"][key].get<double>(), 1e-4 * e["num_response_tokens"].get<double>())
+          << batch[i].id << " " << key;
+    }
+  }
+}
+
+TEST(DensityRatio, DifferentVocabulariesAreRefused) {
+  try {
+    rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_other_vocab"), fp32());
+    ADD_FAILURE() << "expected an error";
+  } catch (const rewardkit::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("different vocabularies"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DensityRatio, CriteriaChangeWhatBothModelsSee) {
+  // A system prompt and an exemplar for domain "math": the reward must equal the plain density
+  // ratio of the conversation rewritten by hand the same way.
+  rewardkit::DensityRatioOptions options;
+  options.domains["math"] = {"Judge the arithmetic.", {{"1+1?", "2"}}};
+  options.domains[""] = {};
+  auto custom = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(), {}, options);
+  auto plain = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32());
+  std::vector<Sample> batch = samples("chat");
+  batch[0].domain = "math";  // single_turn_boxed: no system message yet
+  batch[1].domain = "math";  // system_prompt_frac: has one
+  std::vector<Sample> by_hand = samples("chat");
+  by_hand[0].messages.insert(by_hand[0].messages.begin(), {"system", "Judge the arithmetic."});
+  by_hand[0].messages[1].content = "Example question:\n1+1?\nExample answer:\n2\n\n" + by_hand[0].messages[1].content;
+  by_hand[1].messages[0].content = "Judge the arithmetic.\n\n" + by_hand[1].messages[0].content;
+  by_hand[1].messages[1].content = "Example question:\n1+1?\nExample answer:\n2\n\n" + by_hand[1].messages[1].content;
+  const auto a = custom->score(batch);
+  const auto b = plain->score(by_hand);
+  const auto untouched = plain->score(samples("chat"));
+  for (size_t i = 0; i < batch.size(); ++i) EXPECT_NEAR(a.reward(i), b.reward(i), 1e-5) << batch[i].id;
+  EXPECT_GT(std::abs(a.reward(0) - untouched.reward(0)), 1e-3);  // the criteria did change something
+  // A rule, when given, decides the domain instead of Sample::domain.
+  options.domain_rule = [](const Sample& s) { return s.id == "single_turn_boxed" ? "math" : ""; };
+  auto ruled = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(), {}, options);
+  const auto c = ruled->score(samples("chat"));
+  EXPECT_NEAR(c.reward(0), b.reward(0), 1e-5);
+  EXPECT_NEAR(c.reward(1), untouched.reward(1), 1e-5);
+}
+
+TEST(Confidence, AnswerTokenProbabilitiesMatchTransformers) {
+  const auto batch = samples("chat");
+  using rewardkit::ConfidenceAggregation;
+  const std::vector<std::pair<ConfidenceAggregation, const char*>> aggregations = {
+      {ConfidenceAggregation::mean_probability, "mean_prob"},
+      {ConfidenceAggregation::geometric_mean, "geometric_mean"},
+      {ConfidenceAggregation::min_probability, "min_prob"},
+      {ConfidenceAggregation::mean_logprob, "mean_logprob"}};
+  for (const char* locator_name : {"boxed", "answer_is"}) {
+    for (const auto& [aggregation, key] : aggregations) {
+      SCOPED_TRACE(std::string(locator_name) + " " + key);
+      rewardkit::ConfidenceOptions options;
+      options.locator = std::string(locator_name) == "boxed" ? rewardkit::boxed_answer() : rewardkit::answer_is_answer();
+      options.aggregation = aggregation;
+      options.no_answer_reward = -7.0f;
+      auto scorer = rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), fp32(), small_batches(), options);
+      const auto r = scorer->score(batch);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const json& e = fixture()["confidence"]["lm_strong"][batch[i].id]["locators"][locator_name];
+        ASSERT_EQ(r.details[i].answer_found, e["found"].get<bool>()) << batch[i].id;
+        if (!e["found"].get<bool>()) {
+          EXPECT_EQ(r.reward(i), -7.0f) << batch[i].id;
+          continue;
+        }
+        EXPECT_EQ(r.details[i].answer, e["answer"].get<std::string>()) << batch[i].id;
+        EXPECT_EQ(r.details[i].answer_tokens, static_cast<int64_t>(e["token_indices"].size())) << batch[i].id;
+        const double want = e[key];
+        const double tol = aggregation == ConfidenceAggregation::mean_logprob ? 1e-4 : 1e-3 * std::abs(want);
+        EXPECT_NEAR(r.reward(i), want, tol) << batch[i].id;
+      }
+    }
+  }
+}
+
+// The reward of a sample does not depend on the batch around it (fp32: within 1e-5).
+TEST(Scoring, BatchCompositionDoesNotChangeRewards) {
+  const auto batch = samples("chat");
+  rewardkit::ScoringOptions one_by_one;
+  one_by_one.max_batch_tokens = 1;  // every sample alone
+  rewardkit::ScoringOptions all_at_once;
+  all_at_once.max_batch_tokens = 1 << 20;
+  auto a = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), one_by_one)->score(batch);
+  auto b = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), all_at_once)->score(batch);
+  auto c = rewardkit::BradleyTerryScorer::load(model_dir("rm"), fp32(), one_by_one)->score(batch);
+  auto d = rewardkit::BradleyTerryScorer::load(model_dir("rm"), fp32(), all_at_once)->score(batch);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_NEAR(a.reward(i), b.reward(i), 1e-5) << batch[i].id;
+    EXPECT_NEAR(c.reward(i), d.reward(i), 1e-5) << batch[i].id;
+  }
+}
+
+TEST(Scoring, TooLongIsAnErrorUnlessTruncating) {
+  rewardkit::LoadOptions short_limit = fp32();
+  short_limit.max_length = 30;
+  const auto batch = samples("chat");  // multi_turn is longer than 30 tokens
+  auto strict = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), short_limit);
+  try {
+    strict->score(batch);
+    ADD_FAILURE() << "expected an error";
+  } catch (const rewardkit::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("longer than the model's limit of 30"), std::string::npos) << e.what();
+  }
+  rewardkit::ScoringOptions truncate;
+  truncate.truncate = true;
+  // Only samples whose response fits can be truncated to 30 tokens; pick those.
+  std::vector<Sample> fitting;
+  for (const Sample& s : batch) {
+    const json& e = fixture()["log_likelihood"]["lm_strong"][s.id];
+    const size_t response = e["full_ids"].size() - e["prompt_ids"].size();
+    if (response < 30 && e["full_ids"].size() > 30) fitting.push_back(s);
+  }
+  ASSERT_FALSE(fitting.empty());
+  const auto r = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), short_limit, truncate)->score(fitting);
+  for (size_t i = 0; i < fitting.size(); ++i) {
+    const json& e = fixture()["log_likelihood"]["lm_strong"][fitting[i].id];
+    EXPECT_EQ(r.details[i].truncated_tokens, static_cast<int64_t>(e["full_ids"].size()) - 30) << fitting[i].id;
+    EXPECT_EQ(r.details[i].prompt_tokens + r.details[i].response_tokens, 30) << fitting[i].id;
+  }
+}
+
+TEST(Scoring, WrongHeadAndBadSamplesAreClearErrors) {
+  EXPECT_THROW(rewardkit::BradleyTerryScorer::load(model_dir("lm_strong"), fp32()), rewardkit::Error);
+  EXPECT_THROW(rewardkit::LogLikelihoodScorer::load(model_dir("rm"), fp32()), rewardkit::Error);
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32());
+  Sample no_response = Sample::conversation({{"user", "hi"}}, "x1");
+  try {
+    scorer->score({no_response});
+    ADD_FAILURE() << "expected an error";
+  } catch (const rewardkit::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("id \"x1\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("\"assistant\""), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// "The answer is" on the response's last line: the locator stops before the template's
+// end-of-turn token instead of taking it into the answer.
+TEST(Confidence, AnswerOnTheLastLineStopsAtTheEndOfTurn) {
+  rewardkit::ConfidenceOptions options;
+  options.locator = rewardkit::answer_is_answer();
+  auto scorer = rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), fp32(), {}, options);
+  const auto r = scorer->score({Sample::conversation({{"user", "What is 8+9?"}, {"assistant", "The answer is 17."}})});
+  ASSERT_TRUE(r.details[0].answer_found);
+  EXPECT_EQ(r.details[0].answer, "17");
+  EXPECT_GT(r.reward(0), 0.0f);
+  EXPECT_LE(r.reward(0), 1.0f);
+}
+
+}  // namespace
