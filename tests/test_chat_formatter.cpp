@@ -18,6 +18,8 @@
 
 namespace {
 
+using rewardkit::testing::message_of;
+
 namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
 using rewardkit::ChatFormatter;
@@ -36,14 +38,6 @@ const ojson& chat_fixtures() {
   return j;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const rewardkit::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // The directory holding the Qwen3 package's tokenizer_config.json, or empty with *why set.
 fs::path qwen3_dir(std::string* why) {

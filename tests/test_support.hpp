@@ -8,10 +8,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "rewardkit/error.hpp"
 
 namespace rewardkit::testing {
 
@@ -55,6 +58,16 @@ inline void write_text(const fs::path& p, const std::string& text) {
 inline std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The message of the rewardkit::Error that f throws, or "" when it throws none.
+inline std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const rewardkit::Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 // Where npm packages are unpacked: REWARDKIT_NPM_CACHE, else $TMPDIR/rewardkit-npm-cache.

@@ -18,6 +18,8 @@
 
 namespace {
 
+using rewardkit::testing::message_of;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 using rewardkit::testing::TempDir;
@@ -32,14 +34,6 @@ fs::path llama2_model() {
   return fs::is_regular_file(p) ? p : fs::path();
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const rewardkit::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // A tokenizer of our own, to see which loader answered.
 class FakeTokenizer : public rewardkit::Tokenizer {

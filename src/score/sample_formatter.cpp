@@ -12,6 +12,19 @@ std::string sample_name(const Sample& sample, size_t index) {
   return fmt::format("sample {} (id {:?})", index, sample.id);
 }
 
+namespace {
+
+// Without a chat template only raw prompt/response text can be formatted.
+void require_raw_text(const Sample& sample, size_t index) {
+  if (!sample.messages.empty()) {
+    throw Error(fmt::format("{}: the checkpoint has no chat template, so a conversation cannot be formatted; "
+                            "give the sample as prompt and response text",
+                            sample_name(sample, index)));
+  }
+}
+
+}  // namespace
+
 SampleFormatter SampleFormatter::load(const std::string& model_dir, const ChatOptions& chat_options) {
   std::shared_ptr<const Tokenizer> tokenizer = load_tokenizer(model_dir);
   std::optional<ChatFormatter> chat;
@@ -51,11 +64,7 @@ TokenizedSample SampleFormatter::for_log_probs(const Sample& sample, size_t inde
       throw Error(fmt::format("{}: {}", sample_name(sample, index), e.what()));
     }
   } else {
-    if (!sample.messages.empty()) {
-      throw Error(fmt::format("{}: the checkpoint has no chat template, so a conversation cannot be formatted; "
-                              "give the sample as prompt and response text",
-                              sample_name(sample, index)));
-    }
+    require_raw_text(sample, index);
     prompt_ids = tokenizer_->encode(sample.prompt, true);
     out.ids = tokenizer_->encode(sample.prompt + sample.response, true);
   }
@@ -75,11 +84,7 @@ TokenizedSample SampleFormatter::for_classifier(const Sample& sample, size_t ind
       throw Error(fmt::format("{}: {}", sample_name(sample, index), e.what()));
     }
   } else {
-    if (!sample.messages.empty()) {
-      throw Error(fmt::format("{}: the checkpoint has no chat template, so a conversation cannot be formatted; "
-                              "give the sample as prompt and response text",
-                              sample_name(sample, index)));
-    }
+    require_raw_text(sample, index);
     out.ids = tokenizer_->encode(sample.prompt + sample.response, true);
   }
   return out;

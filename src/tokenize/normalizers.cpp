@@ -49,23 +49,31 @@ class UnicodeNormalizer final : public Normalizer {
   int options_;
 };
 
+// Rewrites text one code point at a time: emit(out, code point, its bytes).
+template <class Emit>
+void map_code_points(std::string& text, Emit emit) {
+  std::string out;
+  out.reserve(text.size());
+  char32_t cp = 0;
+  for (size_t i = 0; i < text.size();) {
+    size_t n = utf8_sequence(text, i, &cp);
+    if (n == 0) n = 1, cp = 0xFFFD;
+    emit(out, cp, std::string_view(text).substr(i, n));
+    i += n;
+  }
+  text = std::move(out);
+}
+
 class LowercaseNormalizer final : public Normalizer {
  public:
   void normalize(std::string& text) const override {
-    std::string out;
-    out.reserve(text.size());
-    char32_t cp = 0;
-    for (size_t i = 0; i < text.size();) {
-      size_t n = utf8_sequence(text, i, &cp);
-      if (n == 0) n = 1, cp = 0xFFFD;
+    map_code_points(text, [](std::string& out, char32_t cp, std::string_view) {
       if (cp == 0x130) {
         out.append("i\xCC\x87");  // Rust's to_lowercase: U+0130 -> "i" + U+0307
       } else {
         append_utf8(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
       }
-      i += n;
-    }
-    text = std::move(out);
+    });
   }
 };
 
@@ -98,16 +106,9 @@ class StripNormalizer final : public Normalizer {
 class StripAccentsNormalizer final : public Normalizer {
  public:
   void normalize(std::string& text) const override {
-    std::string out;
-    out.reserve(text.size());
-    char32_t cp = 0;
-    for (size_t i = 0; i < text.size();) {
-      size_t n = utf8_sequence(text, i, &cp);
-      if (n == 0) n = 1, cp = 0xFFFD;
-      if (utf8proc_category(static_cast<utf8proc_int32_t>(cp)) != UTF8PROC_CATEGORY_MN) out.append(text, i, n);
-      i += n;
-    }
-    text = std::move(out);
+    map_code_points(text, [](std::string& out, char32_t cp, std::string_view bytes) {
+      if (utf8proc_category(static_cast<utf8proc_int32_t>(cp)) != UTF8PROC_CATEGORY_MN) out.append(bytes);
+    });
   }
 };
 
