@@ -14,6 +14,7 @@
 #include "rewardkit/density_ratio.hpp"
 #include "rewardkit/error.hpp"
 #include "rewardkit/log_likelihood.hpp"
+#include "io/safetensors.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -328,6 +329,34 @@ TEST(Confidence, AnswerOnTheLastLineStopsAtTheEndOfTurn) {
   EXPECT_EQ(r.details[0].answer, "17");
   EXPECT_GT(r.reward(0), 0.0f);
   EXPECT_LE(r.reward(0), 1.0f);
+}
+
+}  // namespace
+
+namespace {
+
+// A reward model whose head weights are NaN: the score is refused, naming the sample.
+TEST(Scoring, NonFiniteRewardsAreErrorsNamingTheSample) {
+  rewardkit::testing::TempDir broken;
+  for (const char* f : {"config.json", "tokenizer.json", "tokenizer_config.json"}) {
+    fs::copy_file(dir() / "rm" / f, broken.path() / f);
+  }
+  rewardkit::io::Checkpoint original((dir() / "rm").string());
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const std::string& name : original.names()) {
+    at::Tensor t = original.tensor(name).clone();
+    if (name == "score.weight") t.fill_(std::numeric_limits<float>::quiet_NaN());
+    tensors.emplace_back(name, t);
+  }
+  rewardkit::testing::write_safetensors(broken.path() / "model.safetensors", tensors);
+  auto scorer = rewardkit::BradleyTerryScorer::load(broken.path().string(), fp32());
+  const std::string what = rewardkit::testing::message_of([&] { scorer->score(samples("chat")); });
+  EXPECT_NE(what.find("sample 0 (id \"single_turn_boxed\")"), std::string::npos) << what;
+  EXPECT_NE(what.find("nan"), std::string::npos) << what;
+
+  rewardkit::ConfidenceOptions nan_default;
+  nan_default.no_answer_reward = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), fp32(), {}, nan_default), rewardkit::Error);
 }
 
 }  // namespace

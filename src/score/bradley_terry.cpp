@@ -33,7 +33,7 @@ ScoreResult BradleyTerryScorer::score(const std::vector<Sample>& samples) const 
     details[i].response_tokens = static_cast<int64_t>(tokenized[i].ids.size());
     details[i].truncated_tokens = tokenized[i].truncated;
   }
-  return score::make_result(std::move(values), columns, std::move(details), impl_->options,
+  return score::make_result(samples, std::move(values), columns, std::move(details), impl_->options,
                             columns > 1 ? model.info().labels : std::vector<std::string>{});
 }
 

@@ -24,6 +24,9 @@ std::unique_ptr<ConfidenceScorer> ConfidenceScorer::load(const std::string& dir,
                                                          const ScoringOptions& options,
                                                          ConfidenceOptions confidence_options) {
   if (!confidence_options.locator) throw Error("ConfidenceOptions::locator is empty");
+  if (!std::isfinite(confidence_options.no_answer_reward)) {
+    throw Error("ConfidenceOptions::no_answer_reward must be a finite number");
+  }
   auto impl = std::make_unique<Impl>(Impl{
       score::load_for_scoring(dir, ModelHead::CausalLM, "language model", load_options, options), options,
       std::move(confidence_options)});
@@ -93,7 +96,7 @@ ScoreResult ConfidenceScorer::score(const std::vector<Sample>& samples) const {
     }
     details.push_back(std::move(d));
   }
-  return score::make_result(std::move(values), 1, std::move(details), m.options);
+  return score::make_result(samples, std::move(values), 1, std::move(details), m.options);
 }
 
 }  // namespace rewardkit

@@ -181,7 +181,7 @@ ScoreResult DensityRatioScorer::score(const std::vector<Sample>& samples) const 
     values[i] = static_cast<float>(m.ratio.beta * reduced);
     details.push_back(score::log_prob_detail(tokenized[i], std::move(num[i])));
   }
-  return score::make_result(std::move(values), 1, std::move(details), m.options);
+  return score::make_result(samples, std::move(values), 1, std::move(details), m.options);
 }
 
 }  // namespace rewardkit

@@ -47,7 +47,7 @@ const Model& LogLikelihoodScorer::model() const { return *impl_->loaded.model; }
 ScoreResult LogLikelihoodScorer::score(const std::vector<Sample>& samples) const {
   std::vector<SampleDetail> details;
   std::vector<float> values = impl_->reduce(samples, score::Formatting::log_probs, impl_->ll.mean, &details);
-  return score::make_result(std::move(values), 1, std::move(details), impl_->options);
+  return score::make_result(samples, std::move(values), 1, std::move(details), impl_->options);
 }
 
 ScoreResult LogLikelihoodScorer::score_follow_ups(const std::vector<Sample>& samples, const std::string& positive,
@@ -72,7 +72,7 @@ ScoreResult LogLikelihoodScorer::score_follow_ups(const std::vector<Sample>& sam
   const std::vector<float> neg = impl_->reduce(with_follow_up(negative), score::Formatting::follow_up, false, nullptr);
   std::vector<float> values(samples.size());
   for (size_t i = 0; i < samples.size(); ++i) values[i] = pos[i] - neg[i];
-  return score::make_result(std::move(values), 1, std::move(details), impl_->options);
+  return score::make_result(samples, std::move(values), 1, std::move(details), impl_->options);
 }
 
 }  // namespace rewardkit

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "rewardkit/error.hpp"
 
 namespace rewardkit {
@@ -60,8 +62,16 @@ std::vector<TokenizedSample> tokenize_samples(const std::vector<Sample>& samples
   return out;
 }
 
-ScoreResult make_result(std::vector<float> values, int64_t columns, std::vector<SampleDetail> details,
-                        const ScoringOptions& options, std::vector<std::string> labels) {
+ScoreResult make_result(const std::vector<Sample>& samples, std::vector<float> values, int64_t columns,
+                        std::vector<SampleDetail> details, const ScoringOptions& options,
+                        std::vector<std::string> labels) {
+  for (size_t k = 0; k < values.size(); ++k) {
+    if (!std::isfinite(values[k])) {
+      const size_t i = k / static_cast<size_t>(columns);
+      throw Error(fmt::format("{}: the reward is {} (the model's outputs are not finite for it)",
+                              sample_name(samples.at(i), i), values[k]));
+    }
+  }
   ScoreResult r;
   const auto n = static_cast<int64_t>(details.size());
   at::Tensor t = at::empty(columns == 1 ? std::vector<int64_t>{n} : std::vector<int64_t>{n, columns}, at::kFloat);

@@ -28,8 +28,10 @@ enum class Formatting { classifier, log_probs, follow_up };
 std::vector<TokenizedSample> tokenize_samples(const std::vector<Sample>& samples, const SampleFormatter& formatter,
                                               const Model& model, const ScoringOptions& options, Formatting formatting);
 
-// values: sample-major, `columns` per sample.
-ScoreResult make_result(std::vector<float> values, int64_t columns, std::vector<SampleDetail> details,
+// values: sample-major, `columns` per sample. A reward that is NaN or infinite is an error naming
+// its sample (`samples` are the ones scored, for the names): never a number passed on.
+ScoreResult make_result(const std::vector<Sample>& samples, std::vector<float> values, int64_t columns,
+                        std::vector<SampleDetail> details,
                         const ScoringOptions& options, std::vector<std::string> labels = {});
 
 // Detail fields every log-prob method fills in.
