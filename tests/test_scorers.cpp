@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <thread>
 
 #include "rewardkit/bradley_terry.hpp"
 #include "rewardkit/confidence.hpp"
@@ -357,6 +358,38 @@ TEST(Scoring, NonFiniteRewardsAreErrorsNamingTheSample) {
   rewardkit::ConfidenceOptions nan_default;
   nan_default.no_answer_reward = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THROW(rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), fp32(), {}, nan_default), rewardkit::Error);
+}
+
+}  // namespace
+
+namespace {
+
+// One loaded scorer used from several threads at once gives the serial results (the API
+// promises that score() is const and shares no mutable state).
+TEST(Scoring, ConcurrentScoringMatchesSerial) {
+  auto rm = rewardkit::BradleyTerryScorer::load(model_dir("rm"), fp32(), small_batches());
+  auto lm = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), small_batches());
+  const auto batch = samples("chat");
+  const auto rm_serial = rm->score(batch).values;
+  const auto lm_serial = lm->score(batch).values;
+  std::vector<std::vector<float>> rm_got(4), lm_got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int repeat = 0; repeat < 3; ++repeat) {
+        rm_got[t] = rm->score(batch).values;
+        lm_got[t] = lm->score(batch).values;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) {
+    ASSERT_EQ(rm_got[t].size(), rm_serial.size());
+    for (size_t i = 0; i < rm_serial.size(); ++i) {
+      EXPECT_NEAR(rm_got[t][i], rm_serial[i], 1e-5) << "thread " << t << " sample " << i;
+      EXPECT_NEAR(lm_got[t][i], lm_serial[i], 1e-5) << "thread " << t << " sample " << i;
+    }
+  }
 }
 
 }  // namespace
