@@ -31,8 +31,10 @@ class Tokenizer {
 };
 
 // Loads the tokenizer of a checkpoint directory: a registered custom loader first (in order
-// of registration), then `tokenizer.json` when present, else sentencepiece `tokenizer.model`;
-// settings from tokenizer_config.json and special_tokens_map.json.
+// of registration), then `tokenizer.json` when present, else GPT-2 style `vocab.json` +
+// `merges.txt`, else sentencepiece `tokenizer.model`; settings from tokenizer_config.json and
+// special_tokens_map.json. Ids are those transformers 5.24's AutoTokenizer gives; a file or
+// tokenizer class rewardkit cannot reproduce is an error, never an approximation.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& model_dir);
 
 // A caller's own implementation: return nullptr to pass the directory on to the next loader.

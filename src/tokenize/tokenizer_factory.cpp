@@ -10,6 +10,7 @@
 #include "tokenize/sentencepiece_tokenizer.hpp"
 #include "tokenize/tokenizer_config.hpp"
 #include "tokenize/tokenizer_json.hpp"
+#include "tokenize/vocab_merges.hpp"
 
 namespace rewardkit {
 
@@ -56,16 +57,33 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& model_dir) {
   if (!fs::is_directory(dir, ec)) {
     throw Error(fmt::format("cannot load a tokenizer from {}: not a directory", model_dir));
   }
+  // tokenizer.json, else vocab.json + merges.txt (GPT-2 style), else sentencepiece tokenizer.model.
   const fs::path json_file = dir / "tokenizer.json";
+  const fs::path vocab_file = dir / "vocab.json";
+  const fs::path merges_file = dir / "merges.txt";
   const fs::path spm_file = dir / "tokenizer.model";
   const bool has_json = is_file(json_file);
+  const bool has_vocab = is_file(vocab_file);
+  const bool has_merges = is_file(merges_file);
   const bool has_spm = is_file(spm_file);
-  if (!has_json && !has_spm) {
-    throw Error(fmt::format("no tokenizer in {}: it has neither tokenizer.json nor tokenizer.model", model_dir));
+  if (!has_json && !(has_vocab && has_merges) && !has_spm) {
+    std::string half;
+    if (has_vocab != has_merges) {
+      half = has_vocab ? " (it has vocab.json but no merges.txt)" : " (it has merges.txt but no vocab.json)";
+    }
+    throw Error(fmt::format(
+        "no tokenizer in {}: it has neither tokenizer.json, nor vocab.json with merges.txt, nor tokenizer.model{}",
+        model_dir, half));
   }
 
   const tokenize::TokenizerConfig config = tokenize::read_tokenizer_config(model_dir);
   if (has_json) return tokenize::make_tokenizer_json_tokenizer(json_file.string(), config);
+  // A LlamaTokenizer checkpoint that also carries vocab.json/merges.txt reads its tokenizer.model,
+  // as transformers' LlamaTokenizer does.
+  const bool llama_class = config.tokenizer_class && tokenize::is_llama_tokenizer_class(*config.tokenizer_class);
+  if (has_vocab && has_merges && !(has_spm && llama_class)) {
+    return tokenize::make_vocab_merges_tokenizer(vocab_file.string(), merges_file.string(), config);
+  }
   // The sentencepiece implementation reproduces transformers' LlamaTokenizer; another class
   // (GemmaTokenizer, T5Tokenizer, ...) tokenizes the same pieces differently, so refuse it
   // rather than give other ids.

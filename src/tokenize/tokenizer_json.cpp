@@ -40,8 +40,10 @@ json read_json_file(const std::string& path) {
 
 class TokenizerJson final : public Tokenizer {
  public:
-  // `config` is null for the raw variant (no transformers rules).
-  TokenizerJson(json tj, const std::string& path, const TokenizerConfig* config);
+  // `config` is null for the raw variant (no transformers rules). With `built_by` the JSON is
+  // already a class's own pipeline (no class rules applied) and the post-processor is rebuilt.
+  TokenizerJson(json tj, const std::string& path, const TokenizerConfig* config,
+                const TransformersClassRules* built_by = nullptr);
 
   std::vector<int32_t> encode(const std::string& text, bool add_special_tokens) const override;
   std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const override;
@@ -123,11 +125,19 @@ std::optional<int32_t> TokenizerJson::named_token(const TokenizerConfig& config,
   return add_token(spec, std::nullopt, true);
 }
 
-TokenizerJson::TokenizerJson(json tj, const std::string& path, const TokenizerConfig* config) : path_(path) {
+TokenizerJson::TokenizerJson(json tj, const std::string& path, const TokenizerConfig* config,
+                             const TransformersClassRules* built_by)
+    : path_(path) {
   TransformersClassRules rules;
-  if (config != nullptr) rules = apply_transformers_class(tj, *config, path);
+  if (built_by != nullptr) {
+    if (config == nullptr) throw Error(fmt::format("{}: a class-built pipeline needs the tokenizer_config settings", path));
+    rules = *built_by;
+  } else if (config != nullptr) {
+    rules = apply_transformers_class(tj, *config, path);
+  }
 
-  const json& model = tj.contains("model") ? tj["model"] : json();
+  static const json kNone;
+  const json& model = tj.contains("model") ? tj["model"] : kNone;  // both lvalues: no copy of the vocabulary
   const std::string model_type = json_fields::type_of(model, path + ": model");
   if (model_type != "BPE") {
     throw Error(fmt::format("{}: model: type \"{}\" is not supported by rewardkit (only BPE)", path, model_type));
@@ -173,9 +183,16 @@ TokenizerJson::TokenizerJson(json tj, const std::string& path, const TokenizerCo
       s.special = true;
       add_token(s, std::nullopt, true);
     }
-    // No update_post_processor: with a tokenizer.json, transformers 5.24 keeps the file's
+    // No update_post_processor for a tokenizer.json: transformers 5.24 keeps the file's
     // post-processor whatever add_bos_token / add_eos_token say (measured for TokenizersBackend,
     // LlamaTokenizer, GemmaTokenizer and Qwen2Tokenizer, with and without a post-processor).
+    // A class-built pipeline has none, so TokenizersBackend.update_post_processor makes
+    // "[bos] $A [eos]" from add_bos_token / add_eos_token (each dropped when its token is null).
+    if (built_by != nullptr) {
+      template_ = SpecialTokenTemplate{};
+      if (config->add_bos_token.value_or(false) && bos_id_) template_.prefix.push_back(*bos_id_);
+      if (config->add_eos_token.value_or(false) && eos_id_) template_.suffix.push_back(*eos_id_);
+    }
     clean_up_ = config->clean_up_tokenization_spaces.value_or(false) && config->clean_up_tokenization_spaces_for_bpe;
   }
   for (int32_t id : template_.prefix) {
@@ -275,7 +292,24 @@ std::optional<int32_t> TokenizerJson::token_to_id(const std::string& token) cons
 }  // namespace
 
 std::unique_ptr<Tokenizer> make_tokenizer_json_tokenizer(const std::string& path, const TokenizerConfig& config) {
-  return std::make_unique<TokenizerJson>(read_json_file(path), path, &config);
+  return make_tokenizer_from_json(read_json_file(path), path, config);
+}
+
+std::unique_ptr<Tokenizer> make_tokenizer_from_json(json tokenizer_json, const std::string& path_for_errors,
+                                                    const TokenizerConfig& config) {
+  if (!tokenizer_json.is_object()) {
+    throw Error(fmt::format("{}: expected a JSON object at the top level", path_for_errors));
+  }
+  return std::make_unique<TokenizerJson>(std::move(tokenizer_json), path_for_errors, &config);
+}
+
+std::unique_ptr<Tokenizer> make_tokenizer_from_class_built_json(json tokenizer_json, const std::string& path_for_errors,
+                                                                const TokenizerConfig& config,
+                                                                const TransformersClassRules& rules) {
+  if (!tokenizer_json.is_object()) {
+    throw Error(fmt::format("{}: expected a JSON object at the top level", path_for_errors));
+  }
+  return std::make_unique<TokenizerJson>(std::move(tokenizer_json), path_for_errors, &config, &rules);
 }
 
 std::unique_ptr<Tokenizer> make_raw_tokenizer_json_tokenizer(const std::string& path) {
