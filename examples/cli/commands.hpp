@@ -12,5 +12,7 @@ void add_load_options(CLI::App& cmd, LoadOptions& options);
 
 void add_logprobs_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
+void add_score_command(CLI::App& app);
+void add_info_command(CLI::App& app);
 
 }  // namespace rewardkit::cli

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   rewardkit::cli::add_logprobs_command(app);
   rewardkit::cli::add_tokenize_command(app);
+  rewardkit::cli::add_score_command(app);
+  rewardkit::cli::add_info_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
