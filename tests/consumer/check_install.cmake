@@ -1,5 +1,8 @@
 # ctest driver: install the built rewardkit into a scratch prefix, then configure, build and
-# run the consumer project against it. Variables: BUILD_DIR, SOURCE_DIR, WORK_DIR, MODEL_DIR.
+# run projects outside rewardkit against it, as users' projects would: the consumer project
+# (tests/consumer), then the embedding examples (examples/embedding: a training loop and an
+# evaluation harness, both built in one configure).
+# Variables: BUILD_DIR, SOURCE_DIR, WORK_DIR, MODEL_DIR (causal LM), RM_DIR (reward model).
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -13,3 +16,19 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build -DCMAK
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer ${MODEL_DIR})
+
+# The embedding examples, exactly as the README tells users to build and run them.
+set(examples ${SOURCE_DIR}/examples/embedding)
+run(${CMAKE_COMMAND} -S ${examples} -B ${WORK_DIR}/embedding -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/embedding)
+run(${WORK_DIR}/embedding/training_loop ${RM_DIR} cpu)
+run(${WORK_DIR}/embedding/eval_harness ${RM_DIR} ${examples}/pairs.jsonl)
+# A bad line stops the harness with "file:line: message" and a non-zero exit.
+file(WRITE ${WORK_DIR}/bad.jsonl "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"prompt\": \"p\", \"chosen\": 3}\n")
+execute_process(COMMAND ${WORK_DIR}/embedding/eval_harness ${RM_DIR} ${WORK_DIR}/bad.jsonl
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "bad\\.jsonl:2: \"chosen\" must be a string")
+  message(FATAL_ERROR "eval_harness on a bad line: exit ${rc}, expected non-zero and bad.jsonl:2: ...\n${out}\n${err}")
+endif()
+message(STATUS "bad line reported: ${err}")
