@@ -393,3 +393,23 @@ TEST(Scoring, ConcurrentScoringMatchesSerial) {
 }
 
 }  // namespace
+
+namespace {
+
+// Follow-up likelihood: log p(positive follow-up) - log p(negative follow-up), each a user turn
+// after the conversation; against transformers (sums of n log-probs: n * 1e-4 each).
+TEST(LogLikelihood, FollowUpRewardsMatchTransformers) {
+  const json& expected = fixture()["follow_up"];
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), small_batches());
+  const auto batch = samples("chat");
+  const auto r = scorer->score_follow_ups(batch, expected["positive"], expected["negative"]);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const json& e = expected["lm_strong"][batch[i].id];
+    const double tokens = e["positive_tokens"].get<double>() + e["negative_tokens"].get<double>();
+    EXPECT_NEAR(r.reward(i), e["reward"].get<double>(), 1e-4 * tokens) << batch[i].id;
+    EXPECT_EQ(r.details[i].response_tokens, e["positive_tokens"].get<int64_t>()) << batch[i].id;
+  }
+  EXPECT_THROW(scorer->score_follow_ups(samples("raw"), "a", "b"), rewardkit::Error);
+}
+
+}  // namespace

@@ -399,6 +399,10 @@ def bradley_terry(model, tok: TokCheck, sample, name):
     return {"text": text, "bos_rule_applied": applies, "ids": ids, "scores": [f(v) for v in scores.tolist()]}
 
 
+FOLLOW_UP_POSITIVE = "Thanks, that is exactly right!"
+FOLLOW_UP_NEGATIVE = "No, that is wrong."
+
+
 def response_logprobs(model, full_ids, start):
     logp = torch.log_softmax(logits_of(model, full_ids), dim=-1)
     return [f(logp[t - 1, full_ids[t]]) for t in range(start, len(full_ids))]
@@ -686,6 +690,22 @@ def generate(out: Path):
             "dpo_ref_free": {"avg": f(pol["mean"]), "sum": f(pol["sum"]),
                              "norm": f(-math.sqrt(math.fsum(x * x for x in lp)))},
         }
+    # (e) Follow-up likelihood: a fixed user utterance after the conversation, scored as its own
+    # turn (prompt = the conversation, no generation prompt; full = conversation + follow-up).
+    follow = {"positive": FOLLOW_UP_POSITIVE, "negative": FOLLOW_UP_NEGATIVE, "lm_strong": {}}
+    for s_ in SAMPLES:
+        sums = {}
+        for key, utterance in (("positive", FOLLOW_UP_POSITIVE), ("negative", FOLLOW_UP_NEGATIVE)):
+            tok_ = toks["lm_strong"]
+            msgs = s_["messages"] + [{"role": "user", "content": utterance}]
+            prompt_text = tok_.template(s_["messages"], add_generation_prompt=False)
+            full_text = tok_.template(msgs, add_generation_prompt=False)
+            entry = loglik_entry(loaded["lm_strong"], prompt_text, full_text, tok_.encode(prompt_text, False),
+                                 tok_.encode(full_text, False), f"follow/{s_['id']}/{key}")
+            sums[key] = entry["sum"]
+            sums[key + "_tokens"] = entry["num_response_tokens"]
+        sums["reward"] = f(sums["positive"] - sums["negative"])
+        follow["lm_strong"][s_["id"]] = sums
     # (d) Confidence.
     conf = {"lm_strong": {s["id"]: confidence(ll["lm_strong"][s["id"]], toks["lm_strong"], f"conf/{s['id']}")
                           for s in SAMPLES}}
@@ -727,6 +747,10 @@ def generate(out: Path):
                        "sum_weak; density_ratio_mean = that / num_response_tokens; dpo[beta] = beta * (sum_policy - "
                        "sum_ref) for beta '1.0' and '0.1'; dpo_ref_free (policy only): avg = mean, sum, norm = "
                        "-sqrt(sum of squared log-probs)",
+            "follow_up": "lm_strong. For each chat sample and utterance u (positive, negative): prompt_text = "
+                         "apply_chat_template(messages), full_text = apply_chat_template(messages + [user: u]), no "
+                         "generation prompt, add_special_tokens=False; sum of the log-probs of the tokens from "
+                         "len(prompt_ids) on; reward = positive sum - negative sum",
             "confidence": "lm_strong. response_ids R = full_ids[len(prompt_ids):] (ends with <|im_end|>, \\n); "
                           "decoded D = decode(R, skip_special_tokens=False); token k covers bytes "
                           "[token_byte_ends[k-1] (0 for k=0), token_byte_ends[k]) of D: cumulative byte lengths of "
@@ -748,6 +772,7 @@ def generate(out: Path):
         "log_likelihood": ll,
         "derived": derived,
         "confidence": conf,
+        "follow_up": follow,
     }
     (out / "expected.json").write_text(json.dumps(expected, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return expected
