@@ -6,29 +6,13 @@
 #include <sstream>
 
 #include "rewardkit/model.hpp"
+#include "cli_runner.hpp"
 #include "test_support.hpp"
 
 using namespace rewardkit::testing;
 using nlohmann::json;
 
 namespace {
-
-struct RunResult {
-  int status = -1;
-  std::string out, err;
-};
-
-RunResult run_cli(const std::string& args) {
-  TempDir d;
-  const std::string cmd = std::string("'") + REWARDKIT_CLI_PATH + "' " + args + " < /dev/null > '" +
-                          (d.path() / "out").string() + "' 2> '" + (d.path() / "err").string() + "'";
-  RunResult r;
-  const int raw = std::system(cmd.c_str());
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(d.path() / "out");
-  r.err = read_text(d.path() / "err");
-  return r;
-}
 
 std::string dir_of(const char* name) { return (fixtures_dir() / "scorers" / name).string(); }
 
@@ -46,7 +30,7 @@ std::string row(const std::string& text, const std::string& name) {
 }
 
 json info_json(const std::string& dir) {
-  RunResult r = run_cli("info --json --model '" + dir + "'");
+  CliResult r = run_cli("info --json --model '" + dir + "'");
   EXPECT_EQ(r.status, 0) << r.err;
   return json::parse(r.out);
 }
@@ -94,7 +78,7 @@ TEST(CliInfo, MultiLabelClassifier) {
   EXPECT_EQ(j["chat_template"]["source"], "tokenizer_config.json");
   EXPECT_TRUE(j["chat_template"]["error"].is_null());
 
-  RunResult r = run_cli("info --model '" + dir_of("rm3") + "'");
+  CliResult r = run_cli("info --model '" + dir_of("rm3") + "'");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(row(r.out, "architecture"), "LlamaForSequenceClassification");
   EXPECT_EQ(row(r.out, "model_type"), "llama");
@@ -121,7 +105,7 @@ TEST(CliInfo, BaseCausalLmWithoutChatTemplate) {
   EXPECT_EQ(j["chat_template"]["present"], false);
   EXPECT_TRUE(j["chat_template"]["source"].is_null());
 
-  RunResult r = run_cli("info --model '" + dir_of("lm_base") + "'");
+  CliResult r = run_cli("info --model '" + dir_of("lm_base") + "'");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(row(r.out, "architecture"), "LlamaForCausalLM");
   EXPECT_EQ(row(r.out, "head"), "causal LM");
@@ -144,7 +128,7 @@ TEST(CliInfo, LoadOptionsAndTokenizerKindsFromFiles) {
   TempDir d;
   for (const char* f : {"config.json", "model.safetensors", "tokenizer_config.json"})
     fs::copy_file(fixtures_dir() / "scorers" / "lm_base" / f, d.path() / f);
-  RunResult r = run_cli("info --json --model '" + d.path().string() + "'");
+  CliResult r = run_cli("info --json --model '" + d.path().string() + "'");
   ASSERT_EQ(r.status, 0) << r.err;
   j = json::parse(r.out);
   EXPECT_TRUE(j["tokenizer"]["kind"].is_null());
@@ -166,7 +150,7 @@ TEST(CliInfo, LoadOptionsAndTokenizerKindsFromFiles) {
 }
 
 TEST(CliInfo, ClearErrors) {
-  RunResult r = run_cli("info");
+  CliResult r = run_cli("info");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("--model"), std::string::npos) << r.err;
   r = run_cli("info --model /nonexistent/dir");

@@ -5,38 +5,12 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cli_runner.hpp"
 #include "test_support.hpp"
 
 using namespace rewardkit::testing;
 
 namespace {
-
-struct RunResult {
-  int status = -1;
-  std::string out, err;
-};
-
-RunResult run_cli(const std::string& args, const std::string& stdin_text) {
-  TempDir d;
-  write_text(d.path() / "in.jsonl", stdin_text);
-  const std::string cmd = std::string("'") + REWARDKIT_CLI_PATH + "' " + args + " < '" +
-                          (d.path() / "in.jsonl").string() + "' > '" + (d.path() / "out").string() + "' 2> '" +
-                          (d.path() / "err").string() + "'";
-  RunResult r;
-  const int raw = std::system(cmd.c_str());
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(d.path() / "out");
-  r.err = read_text(d.path() / "err");
-  return r;
-}
-
-std::vector<nlohmann::json> lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
 
 fs::path stories() {
   fs::path a = shared_assets_dir();
@@ -50,9 +24,9 @@ TEST(CliLogprobs, MatchesTransformersOnStories260K) {
   const auto ref = nlohmann::json::parse(read_text(fixtures_dir() / "stories260K" / "reference.json"));
   std::string input;
   for (auto& t : ref["texts"]) input += nlohmann::json{{"text", t["text"]}}.dump() + "\n";
-  RunResult r = run_cli("logprobs --device cpu --dtype float32 --model '" + stories().string() + "'", input);
+  CliResult r = run_cli("logprobs --device cpu --dtype float32 --model '" + stories().string() + "'", input);
   ASSERT_EQ(r.status, 0) << r.err;
-  auto got = lines(r.out);
+  auto got = json_lines(r.out);
   ASSERT_EQ(got.size(), ref["texts"].size());
   for (size_t i = 0; i < got.size(); ++i) {
     const auto& want = ref["texts"][i];
@@ -67,20 +41,20 @@ TEST(CliLogprobs, MatchesTransformersOnStories260K) {
 
 TEST(CliLogprobs, BadLineStopsWithItsNumber) {
   if (stories().empty()) GTEST_SKIP() << "../shared/assets/stories260K is absent";
-  RunResult r = run_cli("logprobs --model '" + stories().string() + "'",
+  CliResult r = run_cli("logprobs --model '" + stories().string() + "'",
                         "{\"text\": \"ok\"}\n{\"txt\": \"typo\"}\n{\"text\": \"never reached\"}\n");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("<stdin>:2"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("\"text\""), std::string::npos) << r.err;
-  EXPECT_EQ(lines(r.out).size(), 1u) << "output before the bad line is complete";
+  EXPECT_EQ(json_lines(r.out).size(), 1u) << "output before the bad line is complete";
 }
 
 TEST(CliLogprobs, SkipErrorsKeepsOneLinePerInput) {
   if (stories().empty()) GTEST_SKIP() << "../shared/assets/stories260K is absent";
-  RunResult r = run_cli("logprobs --skip-errors --model '" + stories().string() + "'",
+  CliResult r = run_cli("logprobs --skip-errors --model '" + stories().string() + "'",
                         "{\"text\": \"one\"}\nnot json\n{\"text\": 5}\n{\"text\": \"four\", \"id\": \"x\"}\n");
   EXPECT_EQ(r.status, 3);
-  auto got = lines(r.out);
+  auto got = json_lines(r.out);
   ASSERT_EQ(got.size(), 4u);
   EXPECT_TRUE(got[0].contains("ids"));
   EXPECT_TRUE(got[1].contains("error"));
@@ -91,7 +65,7 @@ TEST(CliLogprobs, SkipErrorsKeepsOneLinePerInput) {
 }
 
 TEST(CliLogprobs, ClearErrorsForBadOptions) {
-  RunResult r = run_cli("logprobs --model /nonexistent/dir", "");
+  CliResult r = run_cli("logprobs --model /nonexistent/dir", "");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("config.json"), std::string::npos) << r.err;
   r = run_cli("logprobs --model '" + (fixtures_dir() / "tiny" / "llama_causal").string() + "' --device cuda:7", "");

@@ -14,39 +14,13 @@
 #include "rewardkit/confidence.hpp"
 #include "rewardkit/density_ratio.hpp"
 #include "rewardkit/log_likelihood.hpp"
+#include "cli_runner.hpp"
 #include "test_support.hpp"
 
 using namespace rewardkit::testing;
 using nlohmann::json;
 
 namespace {
-
-struct RunResult {
-  int status = -1;
-  std::string out, err;
-};
-
-RunResult run_cli(const std::string& args, const std::string& stdin_text) {
-  TempDir d;
-  write_text(d.path() / "in.jsonl", stdin_text);
-  const std::string cmd = std::string("'") + REWARDKIT_CLI_PATH + "' " + args + " < '" +
-                          (d.path() / "in.jsonl").string() + "' > '" + (d.path() / "out").string() + "' 2> '" +
-                          (d.path() / "err").string() + "'";
-  RunResult r;
-  const int raw = std::system(cmd.c_str());
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(d.path() / "out");
-  r.err = read_text(d.path() / "err");
-  return r;
-}
-
-std::vector<json> lines(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(json::parse(line));
-  return out;
-}
 
 fs::path scorers() { return fixtures_dir() / "scorers"; }
 std::string model(const char* name) { return "'" + (scorers() / name).string() + "'"; }
@@ -140,9 +114,9 @@ TEST(CliScore, BradleyTerryMatchesLibraryAndTransformers) {
   const Batch b = batch("chat");
   for (const char* name : {"rm", "rm3"}) {
     SCOPED_TRACE(name);
-    RunResult r = run_cli("score --method bt --model " + model(name) + kCommon, b.jsonl);
+    CliResult r = run_cli("score --method bt --model " + model(name) + kCommon, b.jsonl);
     ASSERT_EQ(r.status, 0) << r.err;
-    const auto got = lines(r.out);
+    const auto got = json_lines(r.out);
     const auto want = rewardkit::BradleyTerryScorer::load(model_dir(name), fp32(), small_batches())->score(b.samples);
     expect_same_as_library(got, want, b);
     const json& expected = fixture()["bradley_terry"][name];
@@ -163,11 +137,11 @@ TEST(CliScore, DensityRatioMatchesLibraryAndTransformers) {
   const Batch b = batch("chat");
   for (bool mean : {false, true}) {
     SCOPED_TRACE(mean ? "mean" : "sum");
-    RunResult r = run_cli("score --method density-ratio --strong " + model("lm_strong") + " --weak " +
+    CliResult r = run_cli("score --method density-ratio --strong " + model("lm_strong") + " --weak " +
                               model("lm_weak") + (mean ? " --mean" : "") + kCommon,
                           b.jsonl);
     ASSERT_EQ(r.status, 0) << r.err;
-    const auto got = lines(r.out);
+    const auto got = json_lines(r.out);
     rewardkit::DensityRatioOptions ratio;
     if (mean) ratio.reduction = rewardkit::LogRatioReduction::mean;
     const auto want = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(),
@@ -190,11 +164,11 @@ TEST(CliScore, DensityRatioMatchesLibraryAndTransformers) {
 TEST(CliScore, DpoWithAndWithoutReferenceMatchesLibrary) {
   const Batch b = batch("chat");
   {
-    RunResult r = run_cli("score --method dpo --policy " + model("lm_strong") + " --reference " + model("lm_weak") +
+    CliResult r = run_cli("score --method dpo --policy " + model("lm_strong") + " --reference " + model("lm_weak") +
                               " --beta 0.1" + kCommon,
                           b.jsonl);
     ASSERT_EQ(r.status, 0) << r.err;
-    const auto got = lines(r.out);
+    const auto got = json_lines(r.out);
     const auto want = rewardkit::DensityRatioScorer::load_dpo(model_dir("lm_strong"), model_dir("lm_weak"), 0.1,
                                                               fp32(), small_batches())
                           ->score(b.samples);
@@ -209,11 +183,11 @@ TEST(CliScore, DpoWithAndWithoutReferenceMatchesLibrary) {
   for (auto [mode, key] : {std::pair{LogRatioReduction::mean, "avg"}, {LogRatioReduction::sum, "sum"},
                            {LogRatioReduction::norm, "norm"}}) {
     SCOPED_TRACE(key);
-    RunResult r = run_cli(
+    CliResult r = run_cli(
         "score --method dpo --policy " + model("lm_strong") + " --ref-free " + key + " --token-logprobs" + kCommon,
         b.jsonl);
     ASSERT_EQ(r.status, 0) << r.err;
-    const auto got = lines(r.out);
+    const auto got = json_lines(r.out);
     const auto want =
         rewardkit::DensityRatioScorer::load_reference_free(model_dir("lm_strong"), mode, fp32(), small_batches())
             ->score(b.samples);
@@ -232,9 +206,9 @@ TEST(CliScore, DpoWithAndWithoutReferenceMatchesLibrary) {
 TEST(CliScore, LogprobOnRawTextAndChatMatchesLibrary) {
   {
     const Batch b = batch("raw");
-    RunResult r = run_cli("score --method logprob --token-logprobs --model " + model("lm_base") + kCommon, b.jsonl);
+    CliResult r = run_cli("score --method logprob --token-logprobs --model " + model("lm_base") + kCommon, b.jsonl);
     ASSERT_EQ(r.status, 0) << r.err;
-    const auto got = lines(r.out);
+    const auto got = json_lines(r.out);
     const auto want =
         rewardkit::LogLikelihoodScorer::load(model_dir("lm_base"), fp32(), small_batches())->score(b.samples);
     expect_same_as_library(got, want, b);
@@ -250,13 +224,13 @@ TEST(CliScore, LogprobOnRawTextAndChatMatchesLibrary) {
   }
   {
     const Batch b = batch("chat");
-    RunResult r = run_cli("score --method logprob --mean --model " + model("lm_strong") + kCommon, b.jsonl);
+    CliResult r = run_cli("score --method logprob --mean --model " + model("lm_strong") + kCommon, b.jsonl);
     ASSERT_EQ(r.status, 0) << r.err;
     rewardkit::LogLikelihoodOptions mean;
     mean.mean = true;
     const auto want =
         rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), small_batches(), mean)->score(b.samples);
-    const auto got = lines(r.out);
+    const auto got = json_lines(r.out);
     expect_same_as_library(got, want, b);
     for (size_t i = 0; i < got.size(); ++i)
       EXPECT_NEAR(got[i]["reward"].get<double>(),
@@ -279,10 +253,10 @@ TEST(CliScore, ConfidenceMatchesLibraryAndTransformers) {
                         Case{" --locator boxed --aggregation mean-logprob --no-answer-reward -7", "boxed",
                              "mean_logprob", ConfidenceAggregation::mean_logprob}}) {
     SCOPED_TRACE(c.flags);
-    RunResult r = run_cli(std::string("score --method confidence --model ") + model("lm_strong") + c.flags + kCommon,
+    CliResult r = run_cli(std::string("score --method confidence --model ") + model("lm_strong") + c.flags + kCommon,
                           b.jsonl);
     ASSERT_EQ(r.status, 0) << r.err;
-    const auto got = lines(r.out);
+    const auto got = json_lines(r.out);
     rewardkit::ConfidenceOptions options;
     options.locator = std::string(c.locator) == "boxed" ? rewardkit::boxed_answer() : rewardkit::answer_is_answer();
     options.aggregation = c.aggregation;
@@ -308,23 +282,23 @@ TEST(CliScore, ConfidenceMatchesLibraryAndTransformers) {
     }
   }
   // A regular-expression locator and an invalid one.
-  RunResult r = run_cli("score --method confidence --locator 'regex:=\\s*(\\d+)' --model " + model("lm_strong") + kCommon,
+  CliResult r = run_cli("score --method confidence --locator 'regex:=\\s*(\\d+)' --model " + model("lm_strong") + kCommon,
                         "{\"messages\": [{\"role\": \"user\", \"content\": \"9+3?\"}, {\"role\": \"assistant\", "
                         "\"content\": \"9 + 3 = 12\"}]}\n");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(lines(r.out).at(0)["answer"], "12");
+  EXPECT_EQ(json_lines(r.out).at(0)["answer"], "12");
   r = run_cli("score --method confidence --locator 'regex:(' --model " + model("lm_strong") + kCommon, "");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("--locator"), std::string::npos) << r.err;
 }
 
 TEST(CliScore, LineNumberWithoutIdAndReasoningContent) {
-  RunResult r = run_cli("score --method bt --model " + model("rm") + kCommon,
+  CliResult r = run_cli("score --method bt --model " + model("rm") + kCommon,
                         "{\"prompt\": \"What is 2+2?\", \"response\": \"4\"}\n\n"
                         "{\"id\": 7, \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": "
                         "\"assistant\", \"content\": \"Hello\", \"reasoning_content\": null}]}\n");
   ASSERT_EQ(r.status, 0) << r.err;
-  const auto got = lines(r.out);
+  const auto got = json_lines(r.out);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_FALSE(got[0].contains("id"));
   EXPECT_EQ(got[0]["line"], 1);
@@ -360,9 +334,9 @@ const std::string kMixed =
 TEST(CliScore, SkipErrorsKeepsOneLinePerInput) {
   for (const char* chunk : {"", " --chunk-lines 2"}) {
     SCOPED_TRACE(chunk);
-    RunResult r = run_cli("score --method bt --skip-errors --model " + model("rm") + kCommon + chunk, kMixed);
+    CliResult r = run_cli("score --method bt --skip-errors --model " + model("rm") + kCommon + chunk, kMixed);
     EXPECT_EQ(r.status, 3) << r.err;
-    const auto got = lines(r.out);
+    const auto got = json_lines(r.out);
     ASSERT_EQ(got.size(), 9u);
     for (size_t i = 0; i < got.size(); ++i) {
       EXPECT_EQ(got[i]["line"], i + 1);
@@ -388,13 +362,13 @@ TEST(CliScore, SkipErrorsKeepsOneLinePerInput) {
 TEST(CliScore, BadLineStopsWithItsNumberAfterTheLinesBefore) {
   TempDir d;
   write_text(d.path() / "in.jsonl", kMixed);
-  RunResult r = run_cli("score --method bt --model " + model("rm") + kCommon + " --input '" +
+  CliResult r = run_cli("score --method bt --model " + model("rm") + kCommon + " --input '" +
                             (d.path() / "in.jsonl").string() + "'",
                         "");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.status, 3);
   EXPECT_NE(r.err.find((d.path() / "in.jsonl").string() + ":2: not valid JSON"), std::string::npos) << r.err;
-  const auto got = lines(r.out);
+  const auto got = json_lines(r.out);
   ASSERT_EQ(got.size(), 1u) << "the lines before the bad one are written";
   EXPECT_EQ(got[0]["id"], "a");
   // A messages sample whose last role is not the assistant's.
@@ -403,7 +377,7 @@ TEST(CliScore, BadLineStopsWithItsNumberAfterTheLinesBefore) {
               "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}\n{\"prompt\": \"a\", \"response\": \"b\"}\n");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("<stdin>:2: the last message"), std::string::npos) << r.err;
-  EXPECT_EQ(lines(r.out).size(), 1u);
+  EXPECT_EQ(json_lines(r.out).size(), 1u);
 }
 
 TEST(CliScore, AFailingSampleOnlyAffectsItsLine) {
@@ -424,9 +398,9 @@ TEST(CliScore, AFailingSampleOnlyAffectsItsLine) {
   ASSERT_FALSE(fit.empty());
   ASSERT_FALSE(too_long.empty());
   const std::string flags = "score --method logprob --max-length 30 --model " + model("lm_strong") + kCommon;
-  RunResult r = run_cli(flags + " --skip-errors", b.jsonl);
+  CliResult r = run_cli(flags + " --skip-errors", b.jsonl);
   EXPECT_EQ(r.status, 3) << r.err;
-  const auto got = lines(r.out);
+  const auto got = json_lines(r.out);
   ASSERT_EQ(got.size(), b.samples.size());
   for (size_t i : too_long) {
     EXPECT_EQ(got[i]["line"], i + 1);
@@ -443,10 +417,10 @@ TEST(CliScore, AFailingSampleOnlyAffectsItsLine) {
   r = run_cli(flags, b.jsonl);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find(fmt::format("<stdin>:{}:", too_long[0] + 1)), std::string::npos) << r.err;
-  EXPECT_EQ(lines(r.out).size(), too_long[0]);
+  EXPECT_EQ(json_lines(r.out).size(), too_long[0]);
   // With --truncate, prompt tokens are dropped instead (where the response fits).
   r = run_cli(flags + " --truncate --skip-errors", b.jsonl);
-  const auto truncated = lines(r.out);
+  const auto truncated = json_lines(r.out);
   ASSERT_EQ(truncated.size(), b.samples.size());
   int64_t dropped = 0;
   for (const auto& t : truncated)
@@ -471,7 +445,7 @@ TEST(CliScore, CriteriaFileRoutesByDomain) {
     }
     jsonl += rec.dump() + "\n";
   }
-  RunResult r = run_cli("score --method density-ratio --strong " + model("lm_strong") + " --weak " + model("lm_weak") +
+  CliResult r = run_cli("score --method density-ratio --strong " + model("lm_strong") + " --weak " + model("lm_weak") +
                             " --criteria '" + (d.path() / "criteria.json").string() + "'" + kCommon,
                         jsonl);
   ASSERT_EQ(r.status, 0) << r.err;
@@ -481,7 +455,7 @@ TEST(CliScore, CriteriaFileRoutesByDomain) {
   const auto want = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(),
                                                         small_batches(), options)
                         ->score(samples);
-  expect_same_as_library(lines(r.out), want, b);
+  expect_same_as_library(json_lines(r.out), want, b);
 }
 
 TEST(CliScore, MissingOrContradictoryModelFlagsAreClearErrors) {
@@ -515,7 +489,7 @@ TEST(CliScore, MissingOrContradictoryModelFlagsAreClearErrors) {
            {"score --method bt --model " + rm + " --chat-vars '[1]'", "--chat-vars"},
        }) {
     SCOPED_TRACE(c.args);
-    RunResult r = run_cli(c.args, "{\"prompt\": \"a\", \"response\": \"b\"}\n");
+    CliResult r = run_cli(c.args, "{\"prompt\": \"a\", \"response\": \"b\"}\n");
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.status, 3);
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
@@ -524,12 +498,12 @@ TEST(CliScore, MissingOrContradictoryModelFlagsAreClearErrors) {
 }
 
 TEST(CliScore, ConversationWithoutChatTemplateIsALineError) {
-  RunResult r = run_cli("score --method logprob --skip-errors --model " + model("lm_base") + kCommon,
+  CliResult r = run_cli("score --method logprob --skip-errors --model " + model("lm_base") + kCommon,
                         "{\"prompt\": \"Hello\", \"response\": \" world\"}\n"
                         "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", "
                         "\"content\": \"Hello\"}]}\n");
   EXPECT_EQ(r.status, 3);
-  const auto got = lines(r.out);
+  const auto got = json_lines(r.out);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_TRUE(got[0].contains("reward"));
   EXPECT_NE(got[1]["error"].get<std::string>().find("no chat template"), std::string::npos) << got[1];

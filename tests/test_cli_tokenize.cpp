@@ -12,6 +12,7 @@
 
 #include "rewardkit/chat.hpp"
 #include "rewardkit/tokenizer.hpp"
+#include "cli_runner.hpp"
 #include "test_support.hpp"
 
 using namespace rewardkit::testing;
@@ -19,33 +20,6 @@ using namespace rewardkit::testing;
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-struct CliResult {
-  int status = -1;
-  std::string out, err;
-};
-
-CliResult run_tokenize(const std::string& args, const std::string& stdin_text) {
-  TempDir d;
-  write_text(d.path() / "in.jsonl", stdin_text);
-  const std::string cmd = std::string("'") + REWARDKIT_CLI_PATH + "' tokenize " + args + " < '" +
-                          (d.path() / "in.jsonl").string() + "' > '" + (d.path() / "out").string() + "' 2> '" +
-                          (d.path() / "err").string() + "'";
-  CliResult r;
-  const int raw = std::system(cmd.c_str());
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(d.path() / "out");
-  r.err = read_text(d.path() / "err");
-  return r;
-}
-
-std::vector<ojson> json_lines(const std::string& text) {
-  std::vector<ojson> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(ojson::parse(line));
-  return out;
-}
 
 std::vector<int32_t> ids_of(const ojson& j) { return j.at("ids").get<std::vector<int32_t>>(); }
 
@@ -87,9 +61,9 @@ TEST(CliTokenize, Stories260KIdsEqualTheLibrarysTokenizer) {
   for (const auto& t : kTexts) input += ojson{{"text", t}}.dump() + "\n";
   for (const bool no_special : {false, true}) {
     SCOPED_TRACE(no_special ? "--no-special" : "with special tokens");
-    CliResult r = run_tokenize("--model " + quoted(stories()) + (no_special ? " --no-special" : ""), input);
+    CliResult r = run_cli(std::string("tokenize ") + "--model " + quoted(stories()) + (no_special ? " --no-special" : ""), input);
     ASSERT_EQ(r.status, 0) << r.err;
-    auto got = json_lines(r.out);
+    auto got = json_lines<ojson>(r.out);
     ASSERT_EQ(got.size(), kTexts.size());
     for (size_t i = 0; i < kTexts.size(); ++i) {
       EXPECT_EQ(ids_of(got[i]), tok->encode(kTexts[i], !no_special)) << kTexts[i];
@@ -106,9 +80,9 @@ TEST(CliTokenize, Stories260KReadsInputFileAndSkipsBlankLines) {
   auto tok = rewardkit::load_tokenizer(stories().string());
   TempDir d;
   write_text(d.path() / "in.jsonl", "{\"text\": \"Lily saw a cat.\", \"id\": 7}\n\n   \n{\"text\": \"The end.\"}\n");
-  CliResult r = run_tokenize("--model " + quoted(stories()) + " --input " + quoted(d.path() / "in.jsonl"), "");
+  CliResult r = run_cli(std::string("tokenize ") + "--model " + quoted(stories()) + " --input " + quoted(d.path() / "in.jsonl"), "");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto got = json_lines(r.out);
+  auto got = json_lines<ojson>(r.out);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(ids_of(got[0]), tok->encode("Lily saw a cat.", true));
   EXPECT_EQ(got[0]["id"], 7);
@@ -128,9 +102,9 @@ TEST(CliTokenize, ChatRendersAndKeepsExactlyOneBos) {
   const std::string expected_text = "<s>[user] Hello world</s>[assistant] the cat sat</s>";
   ASSERT_EQ(formatter.render_json(messages.dump()), expected_text);
 
-  CliResult r = run_tokenize("--chat --model " + quoted(d.path()), input);
+  CliResult r = run_cli(std::string("tokenize ") + "--chat --model " + quoted(d.path()), input);
   ASSERT_EQ(r.status, 0) << r.err;
-  auto got = json_lines(r.out);
+  auto got = json_lines<ojson>(r.out);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0]["text"], expected_text);
   const std::vector<int32_t> ids = ids_of(got[0]);
@@ -145,20 +119,20 @@ TEST(CliTokenize, ChatRendersAndKeepsExactlyOneBos) {
 
   // --add-generation-prompt appends the assistant header.
   const std::string open_input = ojson{{"messages", ojson::parse(R"([{"role": "user", "content": "Hi"}])")}}.dump();
-  r = run_tokenize("--chat --add-generation-prompt --model " + quoted(d.path()), open_input + "\n");
+  r = run_cli(std::string("tokenize ") + "--chat --add-generation-prompt --model " + quoted(d.path()), open_input + "\n");
   ASSERT_EQ(r.status, 0) << r.err;
-  got = json_lines(r.out);
+  got = json_lines<ojson>(r.out);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0]["text"], "<s>[user] Hi</s>[assistant]");
   EXPECT_EQ(ids_of(got[0]), tok->encode("[user] Hi</s>[assistant]", true));
-  r = run_tokenize("--chat --model " + quoted(d.path()), open_input + "\n");
+  r = run_cli(std::string("tokenize ") + "--chat --model " + quoted(d.path()), open_input + "\n");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(json_lines(r.out).at(0)["text"], "<s>[user] Hi</s>");
+  EXPECT_EQ(json_lines<ojson>(r.out).at(0)["text"], "<s>[user] Hi</s>");
 
   // --no-special: the rendered text as it is, without added tokens (its own <s> stays).
-  r = run_tokenize("--chat --no-special --model " + quoted(d.path()), input);
+  r = run_cli(std::string("tokenize ") + "--chat --no-special --model " + quoted(d.path()), input);
   ASSERT_EQ(r.status, 0) << r.err;
-  got = json_lines(r.out);
+  got = json_lines<ojson>(r.out);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(ids_of(got[0]), tok->encode(expected_text, false));
   EXPECT_EQ(ids_of(got[0]).at(0), bos);
@@ -171,16 +145,16 @@ TEST(CliTokenize, BadLinesStopWithTheirNumber) {
   write_chat_checkpoint(d.path());
   const std::string good = "{\"text\": \"ok\"}\n";
   // messages without --chat
-  CliResult r = run_tokenize("--model " + quoted(d.path()),
+  CliResult r = run_cli(std::string("tokenize ") + "--model " + quoted(d.path()),
                              good + "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}\n" + good);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("<stdin>:2: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--chat"), std::string::npos) << r.err;
-  EXPECT_EQ(json_lines(r.out).size(), 1u) << "output before the bad line is complete";
+  EXPECT_EQ(json_lines<ojson>(r.out).size(), 1u) << "output before the bad line is complete";
   // bad JSON, named by the file it came from, after a blank line that still counts
   TempDir in;
   write_text(in.path() / "x.jsonl", good + "\n{\"text\": \"unclosed\n");
-  r = run_tokenize("--model " + quoted(d.path()) + " --input " + quoted(in.path() / "x.jsonl"), "");
+  r = run_cli(std::string("tokenize ") + "--model " + quoted(d.path()) + " --input " + quoted(in.path() / "x.jsonl"), "");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find((in.path() / "x.jsonl").string() + ":3: not valid JSON"), std::string::npos) << r.err;
 }
@@ -202,9 +176,9 @@ TEST(CliTokenize, SkipErrorsKeepsOneLinePerInputAndExits3) {
   };
   std::string text;
   for (const auto& l : input) text += l + "\n";
-  CliResult r = run_tokenize("--chat --skip-errors --model " + quoted(d.path()), text);
+  CliResult r = run_cli(std::string("tokenize ") + "--chat --skip-errors --model " + quoted(d.path()), text);
   EXPECT_EQ(r.status, 3) << r.err;
-  auto got = json_lines(r.out);
+  auto got = json_lines<ojson>(r.out);
   ASSERT_EQ(got.size(), input.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i]["line"], i + 1);
   EXPECT_EQ(ids_of(got[0]), tok->encode("one", true));
@@ -218,9 +192,9 @@ TEST(CliTokenize, SkipErrorsKeepsOneLinePerInputAndExits3) {
   EXPECT_NE(r.err.find("7 of 9 lines"), std::string::npos) << r.err;
 
   // Without --chat, a messages line is an error line too, and the others are still printed.
-  r = run_tokenize("--skip-errors --model " + quoted(d.path()), input[8] + "\n" + input[0] + "\n");
+  r = run_cli(std::string("tokenize ") + "--skip-errors --model " + quoted(d.path()), input[8] + "\n" + input[0] + "\n");
   EXPECT_EQ(r.status, 3);
-  got = json_lines(r.out);
+  got = json_lines<ojson>(r.out);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_NE(got[0]["error"].get<std::string>().find("--chat"), std::string::npos);
   EXPECT_EQ(ids_of(got[1]), tok->encode("one", true));
@@ -229,20 +203,20 @@ TEST(CliTokenize, SkipErrorsKeepsOneLinePerInputAndExits3) {
 TEST(CliTokenize, ClearErrorsForBadOptions) {
   TempDir no_template;
   write_chat_checkpoint(no_template.path(), "");
-  CliResult r = run_tokenize("--chat --model " + quoted(no_template.path()), "");
+  CliResult r = run_cli(std::string("tokenize ") + "--chat --model " + quoted(no_template.path()), "");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find(no_template.path().string()), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no chat template"), std::string::npos) << r.err;
   // Without --chat the same checkpoint tokenizes text.
-  r = run_tokenize("--model " + quoted(no_template.path()), "{\"text\": \"hi\"}\n");
+  r = run_cli(std::string("tokenize ") + "--model " + quoted(no_template.path()), "{\"text\": \"hi\"}\n");
   EXPECT_EQ(r.status, 0) << r.err;
-  r = run_tokenize("--model /nonexistent/dir", "");
+  r = run_cli(std::string("tokenize ") + "--model /nonexistent/dir", "");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("/nonexistent/dir"), std::string::npos) << r.err;
-  r = run_tokenize("--add-generation-prompt --model " + quoted(no_template.path()), "");
+  r = run_cli(std::string("tokenize ") + "--add-generation-prompt --model " + quoted(no_template.path()), "");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("--chat"), std::string::npos) << r.err;
-  r = run_tokenize("", "");
+  r = run_cli(std::string("tokenize ") + "", "");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("--model"), std::string::npos) << r.err;
 }
