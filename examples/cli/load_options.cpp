@@ -1,3 +1,4 @@
+// Options and plumbing shared by the subcommands.
 #include "cli/commands.hpp"
 
 namespace rewardkit::cli {
@@ -13,6 +14,19 @@ void add_load_options(CLI::App& cmd, LoadOptions& o) {
   cmd.add_option("--max-length", o.max_length, "longest sequence in tokens, 0 for the model's own limit")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+}
+
+void add_jsonl_input_options(CLI::App& cmd, std::string& input, bool& skip_errors) {
+  cmd.add_option("--input", input, "JSONL file, - for stdin")->capture_default_str();
+  cmd.add_flag("--skip-errors", skip_errors,
+               "write an {\"error\": ...} line for a bad input line and go on (exit status 3) instead of stopping");
+}
+
+void run_with_status(CLI::App& cmd, std::function<int()> run) {
+  cmd.callback([run = std::move(run)] {
+    const int rc = run();
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
 }
 
 }  // namespace rewardkit::cli

@@ -100,14 +100,9 @@ void add_logprobs_command(CLI::App& app) {
       "ids (with special tokens, as HF encode), logprobs (n-1 values: log p(token i | tokens before)), "
       "top_ids (n-1 argmax predictions)");
   cmd->add_option("--model", args->model, "checkpoint directory (Hugging Face layout)")->required();
-  cmd->add_option("--input", args->input, "JSONL file, - for stdin")->capture_default_str();
-  cmd->add_flag("--skip-errors", args->skip_errors,
-                "write an {\"error\": ...} line for a bad input line and go on (exit status 3) instead of stopping");
+  add_jsonl_input_options(*cmd, args->input, args->skip_errors);
   add_load_options(*cmd, args->load);
-  cmd->callback([args] {
-    const int rc = run(*args);
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
+  run_with_status(*cmd, [args] { return run(*args); });
 }
 
 }  // namespace rewardkit::cli

@@ -463,14 +463,9 @@ void add_score_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--truncate", args->truncate,
                 "drop prompt tokens from the left of a sample longer than the model's limit instead of failing it");
-  cmd->add_option("--input", args->input, "JSONL file, - for stdin")->capture_default_str();
-  cmd->add_flag("--skip-errors", args->skip_errors,
-                "write an {\"error\": ...} line for a bad input line and go on (exit status 3) instead of stopping");
+  add_jsonl_input_options(*cmd, args->input, args->skip_errors);
   add_load_options(*cmd, args->load);
-  cmd->callback([args] {
-    const int rc = run(*args);
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
+  run_with_status(*cmd, [args] { return run(*args); });
 }
 
 }  // namespace rewardkit::cli

@@ -113,7 +113,7 @@ void add_tokenize_command(CLI::App& app) {
       "JSON line each: ids (special tokens added as HF encode adds them), text (with --chat: the rendered "
       "conversation, or the input text), line");
   cmd->add_option("--model", args->model, "checkpoint directory (Hugging Face layout)")->required();
-  cmd->add_option("--input", args->input, "JSONL file, - for stdin")->capture_default_str();
+  add_jsonl_input_options(*cmd, args->input, args->skip_errors);
   cmd->add_flag("--no-special", args->no_special, "do not add BOS/EOS (HF add_special_tokens=False)");
   CLI::Option* chat = cmd->add_flag(
       "--chat", args->chat,
@@ -122,12 +122,7 @@ void add_tokenize_command(CLI::App& app) {
   cmd->add_flag("--add-generation-prompt", args->add_generation_prompt,
                 "end rendered conversations with the header of the assistant's turn")
       ->needs(chat);
-  cmd->add_flag("--skip-errors", args->skip_errors,
-                "write an {\"error\": ...} line for a bad input line and go on (exit status 3) instead of stopping");
-  cmd->callback([args] {
-    const int rc = run(*args);
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
+  run_with_status(*cmd, [args] { return run(*args); });
 }
 
 }  // namespace rewardkit::cli
