@@ -17,7 +17,7 @@ void add_load_options(CLI::App& cmd, LoadOptions& o) {
 }
 
 void add_jsonl_input_options(CLI::App& cmd, std::string& input, bool& skip_errors) {
-  cmd.add_option("--input", input, "JSONL file, - for stdin")->capture_default_str();
+  cmd.add_option("--input", input, "JSON Lines file or a JSON array of records, gzip-compressed or not; - for stdin")->capture_default_str();
   cmd.add_flag("--skip-errors", skip_errors,
                "write an {\"error\": ...} line for a bad input line and go on (exit status 3) instead of stopping");
 }

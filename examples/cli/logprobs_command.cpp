@@ -1,6 +1,5 @@
 // `rewardkit logprobs`: per-token log-probabilities and argmax predictions of a causal LM for
 // each {"text": ...} line, the first thing to compare against transformers.
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -8,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/record_reader.hpp"
+#include "cli/sample_records.hpp"
 #include "rewardkit/error.hpp"
 #include "rewardkit/model.hpp"
 #include "rewardkit/tokenizer.hpp"
@@ -44,49 +45,35 @@ nlohmann::json score_text(const Model& model, const Tokenizer& tokenizer, const 
 }
 
 int run(const LogprobsArgs& args) {
+  RecordReader reader(args.input);  // a missing file fails before the model loads
   auto model = Model::load(args.model, args.load);
   if (model->info().head != ModelHead::CausalLM)
     throw Error(fmt::format("{}: logprobs needs a causal LM; this checkpoint is {}", args.model,
                             model->info().architecture));
   auto tokenizer = load_tokenizer(args.model);
 
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  const std::string source = args.input == "-" ? "<stdin>" : args.input;
-  if (args.input != "-") {
-    file.open(args.input);
-    if (!file) throw Error(fmt::format("{}: cannot open", args.input));
-    in = &file;
-  }
-  std::string line;
-  int64_t line_no = 0, bad = 0;
-  while (std::getline(*in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines carry no record
+  InputRecord rec;
+  int64_t records = 0, bad = 0;
+  while (reader.next(rec)) {
+    ++records;
     nlohmann::json out;
     try {
-      nlohmann::json rec;
-      try {
-        rec = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("not valid JSON ({})", e.what()));
-      }
-      if (!rec.is_object()) throw Error("expected a JSON object");
-      if (!rec.contains("text")) throw Error("missing field \"text\"");
-      if (!rec["text"].is_string()) throw Error("field \"text\" must be a string");
-      out = score_text(*model, *tokenizer, rec["text"].get<std::string>());
-      out["line"] = line_no;
-      if (rec.contains("id")) out["id"] = rec["id"];
+      if (!rec.value) throw Error(rec.error);
+      const ojson& r = *rec.value;
+      if (!r.is_object()) throw Error("expected a JSON object");
+      out = score_text(*model, *tokenizer, string_field(r, "text"));
+      out["line"] = rec.line;
+      if (r.contains("id")) out["id"] = r["id"];
     } catch (const Error& e) {
-      const std::string msg = fmt::format("{}:{}: {}", source, line_no, e.what());
+      const std::string msg = fmt::format("{}: {}", reader.where(rec.line), e.what());
       if (!args.skip_errors) throw Error(msg);
       ++bad;
       std::cerr << "rewardkit: " << msg << "\n";
-      out = {{"line", line_no}, {"error", e.what()}};
+      out = {{"line", rec.line}, {"error", e.what()}};
     }
     std::cout << out.dump() << "\n" << std::flush;
   }
-  if (bad > 0) std::cerr << fmt::format("rewardkit: {} of {} lines had errors\n", bad, line_no);
+  if (bad > 0) std::cerr << fmt::format("rewardkit: {} of {} records had errors\n", bad, records);
   return bad > 0 ? 3 : 0;
 }
 

@@ -1,7 +1,6 @@
 // `rewardkit tokenize`: the ids a checkpoint's tokenizer gives each {"text": ...} line, or, with
 // --chat, each {"messages": [...]} conversation rendered through the checkpoint's chat template
 // (the text a reward model scores). Loads only the tokenizer, never the weights.
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/record_reader.hpp"
 #include "rewardkit/chat.hpp"
 #include "rewardkit/error.hpp"
 #include "rewardkit/tokenizer.hpp"
@@ -17,8 +17,6 @@
 namespace rewardkit::cli {
 
 namespace {
-
-using ojson = nlohmann::ordered_json;
 
 struct TokenizeArgs {
   std::string model;
@@ -31,13 +29,7 @@ struct TokenizeArgs {
 
 // One input record to its output record; throws rewardkit::Error for a bad record.
 ojson tokenize_record(const TokenizeArgs& args, const Tokenizer& tokenizer, const ChatFormatter* formatter,
-                      const std::string& line) {
-  ojson rec;
-  try {
-    rec = ojson::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("not valid JSON ({})", e.what()));
-  }
+                      const ojson& rec) {
   if (!rec.is_object()) throw Error("expected a JSON object");
   const bool has_text = rec.contains("text"), has_messages = rec.contains("messages");
   if (has_text && has_messages) throw Error("give either \"text\" or \"messages\", not both");
@@ -63,42 +55,35 @@ ojson tokenize_record(const TokenizeArgs& args, const Tokenizer& tokenizer, cons
 }
 
 int run(const TokenizeArgs& args) {
+  RecordReader reader(args.input);  // a missing file fails before the tokenizer loads
   auto tokenizer = load_tokenizer(args.model);
   std::optional<ChatFormatter> formatter;
   if (args.chat) formatter = ChatFormatter::load(args.model);
 
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  const std::string source = args.input == "-" ? "<stdin>" : args.input;
-  if (args.input != "-") {
-    file.open(args.input);
-    if (!file) throw Error(fmt::format("{}: cannot open", args.input));
-    in = &file;
-  }
-  std::string line;
-  int64_t line_no = 0, bad = 0;
-  while (std::getline(*in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines carry no record
+  InputRecord rec;
+  int64_t records = 0, bad = 0;
+  while (reader.next(rec)) {
+    ++records;
     std::string text;
     try {
-      ojson out = tokenize_record(args, *tokenizer, formatter ? &*formatter : nullptr, line);
-      out["line"] = line_no;
+      if (!rec.value) throw Error(rec.error);
+      ojson out = tokenize_record(args, *tokenizer, formatter ? &*formatter : nullptr, *rec.value);
+      out["line"] = rec.line;
       try {
         text = out.dump();
       } catch (const nlohmann::json::exception& e) {  // a template that cut a UTF-8 sequence
         throw Error(fmt::format("the output is not valid UTF-8 ({})", e.what()));
       }
     } catch (const Error& e) {
-      const std::string msg = fmt::format("{}:{}: {}", source, line_no, e.what());
+      const std::string msg = fmt::format("{}: {}", reader.where(rec.line), e.what());
       if (!args.skip_errors) throw Error(msg);
       ++bad;
       std::cerr << "rewardkit: " << msg << "\n";
-      text = ojson{{"line", line_no}, {"error", e.what()}}.dump(-1, ' ', false, ojson::error_handler_t::replace);
+      text = ojson{{"line", rec.line}, {"error", e.what()}}.dump(-1, ' ', false, ojson::error_handler_t::replace);
     }
     std::cout << text << "\n" << std::flush;
   }
-  if (bad > 0) std::cerr << fmt::format("rewardkit: {} of {} lines had errors\n", bad, line_no);
+  if (bad > 0) std::cerr << fmt::format("rewardkit: {} of {} records had errors\n", bad, records);
   return bad > 0 ? 3 : 0;
 }
 
