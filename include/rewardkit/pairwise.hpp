@@ -58,4 +58,10 @@ double pairwise_accuracy(const std::vector<float>& chosen, const std::vector<flo
 // 0. A NaN chosen scores 0; NaN rejected rewards beat nothing and tie with nothing.
 double best_of_4_score(float chosen, const std::vector<float>& rejected);
 
+// Best-of-N accuracy of one prompt: the chance that the highest-reward candidate is correct when
+// equal maxima are broken uniformly at random, i.e. (correct candidates among the maxima) /
+// (number of maxima). All NaN rewards score 0 (nothing is selected). The sizes must match and not
+// be 0.
+double best_of_n_correct_share(const std::vector<float>& rewards, const std::vector<bool>& correct);
+
 }  // namespace rewardkit

@@ -1,6 +1,7 @@
 #pragma once
 // Umbrella header for the rewardkit library.
 #include "rewardkit/answer_locator.hpp"
+#include "rewardkit/benchmark_sections.hpp"
 #include "rewardkit/bradley_terry.hpp"
 #include "rewardkit/chat.hpp"
 #include "rewardkit/confidence.hpp"

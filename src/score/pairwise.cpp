@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "rewardkit/error.hpp"
@@ -132,6 +133,28 @@ double best_of_4_score(float chosen, const std::vector<float>& rejected) {
     if (r == chosen) ++tied;
   }
   return 1.0 / static_cast<double>(tied);
+}
+
+double best_of_n_correct_share(const std::vector<float>& rewards, const std::vector<bool>& correct) {
+  if (rewards.size() != correct.size())
+    throw Error(fmt::format("best_of_n_correct_share: {} rewards but {} correctness labels", rewards.size(),
+                            correct.size()));
+  if (rewards.empty()) throw Error("best_of_n_correct_share: no candidates");
+  float best = -std::numeric_limits<float>::infinity();
+  bool any = false;
+  for (float r : rewards) {
+    if (std::isnan(r)) continue;
+    if (!any || r > best) best = r;
+    any = true;
+  }
+  if (!any) return 0.0;
+  size_t maxima = 0, correct_maxima = 0;
+  for (size_t i = 0; i < rewards.size(); ++i) {
+    if (rewards[i] != best) continue;
+    ++maxima;
+    if (correct[i]) ++correct_maxima;
+  }
+  return static_cast<double>(correct_maxima) / static_cast<double>(maxima);
 }
 
 }  // namespace rewardkit
