@@ -508,3 +508,28 @@ TEST(CliScore, ConversationWithoutChatTemplateIsALineError) {
   EXPECT_TRUE(got[0].contains("reward"));
   EXPECT_NE(got[1]["error"].get<std::string>().find("no chat template"), std::string::npos) << got[1];
 }
+
+// SIGINT mid-run: the records before it are written whole, numbered from 1 without a gap, and
+// the exit status says the run was interrupted.
+TEST(CliScore, InterruptLeavesACompletePrefix) {
+  TempDir d;
+  std::string input;
+  const int total = 40000;
+  for (int i = 0; i < total; ++i) input += R"({"prompt": "What is 2+2?", "response": "It is 4."})" "\n";
+  write_text(d.path() / "in.jsonl", input);
+  const std::string cmd = std::string("timeout -s INT --preserve-status 2 '") + REWARDKIT_CLI_PATH +
+                          "' score --method bt --quiet --chunk-lines 8 --model " + model("rm") + kCommon +
+                          " --input '" + (d.path() / "in.jsonl").string() + "' > '" + (d.path() / "out").string() +
+                          "' 2> '" + (d.path() / "err").string() + "'";
+  const int raw = std::system(cmd.c_str());
+  const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  if (status == 0) GTEST_SKIP() << "all " << total << " records were scored before the signal came";
+  EXPECT_EQ(status, 130) << read_text(d.path() / "err");
+  const std::string out = read_text(d.path() / "out");
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.back(), '\n');
+  const auto lines = json_lines(out);  // throws on a cut line
+  for (size_t i = 0; i < lines.size(); ++i) ASSERT_EQ(lines[i]["line"], i + 1);
+  EXPECT_LT(lines.size(), static_cast<size_t>(total));
+  EXPECT_NE(read_text(d.path() / "err").find("interrupted after"), std::string::npos);
+}

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/interrupt.hpp"
+#include "cli/progress.hpp"
 #include "cli/record_reader.hpp"
 #include "cli/sample_records.hpp"
 #include "cli/scorer_options.hpp"
@@ -23,6 +25,7 @@ struct ScoreArgs {
   ScorerArgs scorer;
   int64_t chunk_lines = 64;
   bool skip_errors = false;
+  bool quiet = false;
   std::string input = "-";
 };
 
@@ -47,6 +50,7 @@ class Runner {
   // Scores and writes the pending entries. Without --skip-errors, throws at the first bad one,
   // after writing those before it.
   void flush() {
+    if (progress) progress->clear();
     std::vector<Sample> batch;
     std::vector<size_t> where;  // entry index of each batch sample
     for (size_t i = 0; i < pending_.size(); ++i) {
@@ -86,8 +90,11 @@ class Runner {
       std::cout << text << "\n";
     }
     std::cout << std::flush;
+    if (progress) progress->advance(static_cast<int64_t>(pending_.size()));
     pending_.clear();
   }
+
+  Progress* progress = nullptr;  // cleared before a chunk's messages, advanced after it
 
   void add(Entry e) {
     const bool stops = !e.sample && !args_.skip_errors;  // write what comes before it, then stop
@@ -152,9 +159,12 @@ int run(const ScoreArgs& args) {
   const std::unique_ptr<Scorer> scorer = make_scorer(args.scorer);
 
   Runner runner(args, *scorer, reader);
+  Progress progress("scoring records", 0, args.quiet);
+  runner.progress = &progress;
+  stop_on_interrupt();
   InputRecord rec;
   int64_t records = 0;
-  while (reader.next(rec)) {
+  while (!interrupted() && reader.next(rec)) {
     ++records;
     Entry e;
     e.line = rec.line;
@@ -169,6 +179,11 @@ int run(const ScoreArgs& args) {
     runner.add(std::move(e));
   }
   runner.flush();
+  progress.clear();
+  if (interrupted()) {
+    std::cerr << fmt::format("rewardkit: interrupted after {} records; the output holds each of them\n", records);
+    return kInterruptedStatus;
+  }
   if (runner.bad() > 0) std::cerr << fmt::format("rewardkit: {} of {} records had errors\n", runner.bad(), records);
   return runner.bad() > 0 ? 3 : 0;
 }
@@ -188,6 +203,7 @@ void add_score_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   add_jsonl_input_options(*cmd, args->input, args->skip_errors);
+  cmd->add_flag("--quiet", args->quiet, "no progress line on stderr");
   run_with_status(*cmd, [args] { return run(*args); });
 }
 
