@@ -21,5 +21,7 @@ void add_logprobs_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_score_command(CLI::App& app);
 void add_info_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_annotate_command(CLI::App& app);
 
 }  // namespace rewardkit::cli

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   rewardkit::cli::add_tokenize_command(app);
   rewardkit::cli::add_score_command(app);
   rewardkit::cli::add_info_command(app);
+  rewardkit::cli::add_eval_command(app);
+  rewardkit::cli::add_annotate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
