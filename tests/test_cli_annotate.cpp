@@ -125,6 +125,10 @@ TEST(CliAnnotate, BadRecordsByLine) {
   r = run_cli("annotate --pairs crew-dpo", no_label + "\n");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("<stdin>:1: candidates[0] has no \"correct\""), std::string::npos) << r.err;
+  // --top-k belongs to crew-dpo.
+  r = run_cli("annotate --top-k 2", good + "\n");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("applies to --pairs crew-dpo only"), std::string::npos) << r.err;
   // A model flag without --method is refused before anything is read.
   r = run_cli("annotate --model /nonexistent", good + "\n");
   EXPECT_NE(r.status, 0) << r.err;

@@ -31,6 +31,7 @@ struct AnnotateArgs {
   int64_t chunk_samples = 64;
   bool skip_errors = false;
   bool quiet = false;
+  CLI::Option* top_k_option = nullptr;
 };
 
 struct Pair {
@@ -109,6 +110,8 @@ ojson pair_record(const EvalGroup& g, const std::vector<float>& r, const Pair& p
 
 int run(const AnnotateArgs& args) {
   validate_scorer_args(args.scorer);
+  if (args.top_k_option->count() > 0 && args.pairs != "crew-dpo")
+    throw CLI::ValidationError("--top-k", "applies to --pairs crew-dpo only (best-worst gives one pair per prompt)");
   const bool crew = args.pairs == "crew-dpo";
   InputGroups in = read_input_groups(args.input, EvalFormat::candidates, /*labels_required=*/crew);
   int64_t bad = report_bad_records({in}, args.skip_errors);
@@ -199,16 +202,15 @@ void add_annotate_command(CLI::App& app) {
   cmd->add_option("--input", args->input, "candidates file (JSON Lines or a JSON array, .gz or not); - for stdin")
       ->capture_default_str();
   cmd->add_option("--output", args->output, "pairs file; - for stdout")->capture_default_str();
-  CLI::Option* pairs =
-      cmd->add_option("--pairs", args->pairs,
+  cmd->add_option("--pairs", args->pairs,
                       "best-worst: the top-reward candidate over the bottom one; crew-dpo: (correct, incorrect) "
                       "pairs with the largest reward gaps")
           ->capture_default_str()
           ->check(CLI::IsMember({"best-worst", "crew-dpo"}));
-  cmd->add_option("--top-k", args->top_k, "crew-dpo: pairs kept per prompt")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber)
-      ->needs(pairs);
+  CLI::Option* top_k = cmd->add_option("--top-k", args->top_k, "crew-dpo: pairs kept per prompt")
+                           ->capture_default_str()
+                           ->check(CLI::PositiveNumber);
+  args->top_k_option = top_k;
   cmd->add_option("--min-gap", args->min_gap, "keep a pair only when chosen's reward exceeds rejected's by more")
       ->capture_default_str();
   cmd->add_option("--chunk-samples", args->chunk_samples, "responses scored together")
