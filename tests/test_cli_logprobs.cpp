@@ -61,7 +61,7 @@ TEST(CliLogprobs, SkipErrorsKeepsOneLinePerInput) {
   EXPECT_EQ(got[1]["line"], 2);
   EXPECT_TRUE(got[2].contains("error"));
   EXPECT_EQ(got[3]["id"], "x");
-  EXPECT_NE(r.err.find("2 of 4 lines"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2 of 4 records had errors"), std::string::npos) << r.err;
 }
 
 TEST(CliLogprobs, ClearErrorsForBadOptions) {

@@ -15,6 +15,7 @@
 #include "rewardkit/density_ratio.hpp"
 #include "rewardkit/log_likelihood.hpp"
 #include "cli_runner.hpp"
+#include "scorer_fixture.hpp"
 #include "test_support.hpp"
 
 using namespace rewardkit::testing;
@@ -22,14 +23,10 @@ using nlohmann::json;
 
 namespace {
 
-fs::path scorers() { return fixtures_dir() / "scorers"; }
+const fs::path& scorers() { return scorer_fixture_dir(); }
 std::string model(const char* name) { return "'" + (scorers() / name).string() + "'"; }
 std::string model_dir(const char* name) { return (scorers() / name).string(); }
-
-const json& fixture() {
-  static const json j = json::parse(read_text(scorers() / "expected.json"));
-  return j;
-}
+const json& fixture() { return scorer_fixture(); }
 
 // The fixture's samples of one kind, as the library's Samples and as the CLI's JSONL input.
 struct Batch {
@@ -39,20 +36,9 @@ struct Batch {
 
 Batch batch(const std::string& kind) {
   Batch b;
-  for (const json& s : fixture()["samples"]) {
-    if (s["kind"] != kind) continue;
-    json rec = {{"id", s["id"]}};
-    if (kind == "chat") {
-      std::vector<rewardkit::ChatMessage> messages;
-      for (const json& m : s["messages"]) messages.push_back({m["role"], m["content"]});
-      b.samples.push_back(rewardkit::Sample::conversation(std::move(messages)));
-      rec["messages"] = s["messages"];
-    } else {
-      b.samples.push_back(rewardkit::Sample::text(s["prompt"], s["response"]));
-      rec["prompt"] = s["prompt"];
-      rec["response"] = s["response"];
-    }
-    b.jsonl += rec.dump() + "\n";
+  for (auto& f : fixture_samples(kind)) {
+    b.samples.push_back(std::move(f.sample));
+    b.jsonl += f.record.dump() + "\n";
   }
   return b;
 }
@@ -355,7 +341,7 @@ TEST(CliScore, SkipErrorsKeepsOneLinePerInput) {
     EXPECT_NE(got[7]["error"].get<std::string>().find("messages[0].content"), std::string::npos) << got[7];
     EXPECT_NE(got[8]["error"].get<std::string>().find("missing field"), std::string::npos) << got[8];
     EXPECT_NE(r.err.find("<stdin>:5:"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("7 of 9 lines"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("7 of 9 records had errors"), std::string::npos) << r.err;
   }
 }
 

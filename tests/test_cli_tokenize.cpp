@@ -189,7 +189,7 @@ TEST(CliTokenize, SkipErrorsKeepsOneLinePerInputAndExits3) {
   EXPECT_EQ(got[8]["text"], "<s>[user] hi</s>");
   EXPECT_EQ(ids_of(got[8]), tok->encode("[user] hi</s>", true));
   EXPECT_NE(r.err.find("<stdin>:6: "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("7 of 9 lines"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("7 of 9 records had errors"), std::string::npos) << r.err;
 
   // Without --chat, a messages line is an error line too, and the others are still printed.
   r = run_cli(std::string("tokenize ") + "--skip-errors --model " + quoted(d.path()), input[8] + "\n" + input[0] + "\n");

@@ -16,6 +16,7 @@
 #include "rewardkit/error.hpp"
 #include "rewardkit/log_likelihood.hpp"
 #include "io/safetensors.hpp"
+#include "scorer_fixture.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -24,33 +25,14 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using rewardkit::Sample;
 
-const fs::path& dir() {
-  static const fs::path d = rewardkit::testing::fixtures_dir() / "scorers";
-  return d;
-}
+const fs::path& dir() { return rewardkit::testing::scorer_fixture_dir(); }
 std::string model_dir(const char* name) { return (dir() / name).string(); }
-
-const json& fixture() {
-  static const json j = [] {
-    std::ifstream in(dir() / "expected.json");
-    return json::parse(in);
-  }();
-  return j;
-}
+const json& fixture() { return rewardkit::testing::scorer_fixture(); }
 
 // The fixture's samples of one kind ("chat" or "raw"), in file order.
 std::vector<Sample> samples(const std::string& kind) {
   std::vector<Sample> out;
-  for (const json& s : fixture()["samples"]) {
-    if (s["kind"] != kind) continue;
-    if (kind == "chat") {
-      std::vector<rewardkit::ChatMessage> messages;
-      for (const json& m : s["messages"]) messages.push_back({m["role"], m["content"]});
-      out.push_back(Sample::conversation(std::move(messages), s["id"]));
-    } else {
-      out.push_back(Sample::text(s["prompt"], s["response"], s["id"]));
-    }
-  }
+  for (auto& f : rewardkit::testing::fixture_samples(kind)) out.push_back(std::move(f.sample));
   return out;
 }
 
