@@ -14,6 +14,8 @@ namespace rewardkit {
 
 namespace nn {
 class Decoder;
+struct ArchConfig;
+struct DecoderWeights;
 }
 
 enum class ModelHead { CausalLM, SequenceClassification };
@@ -45,6 +47,11 @@ class Model {
   // Reads config.json and the safetensors weights of `dir`. Errors name the file, the field
   // or the tensor at fault.
   static std::shared_ptr<Model> load(const std::string& dir, const LoadOptions& options = {});
+  // A model of a config.json's shape (the text of the file) with random weights drawn as
+  // transformers initializes them (normal(0, 0.02), seeded): for benchmarks and tests that need
+  // no checkpoint. `name` stands for the directory in info() and in errors.
+  static std::shared_ptr<Model> random(const std::string& config_json, const LoadOptions& options = {},
+                                       uint64_t seed = 0, const std::string& name = "<random>");
   ~Model();
 
   const ModelInfo& info() const { return info_; }
@@ -73,6 +80,9 @@ class Model {
 
  private:
   Model() = default;
+  static std::shared_ptr<Model> assemble(const std::string& dir, nn::ArchConfig config, nn::DecoderWeights weights,
+                                         const LoadOptions& options, at::Device device, at::ScalarType dtype,
+                                         int64_t parameter_count);
   void check_inputs(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
   ModelInfo info_;
   std::unique_ptr<nn::Decoder> decoder_;

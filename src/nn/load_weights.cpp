@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -11,27 +13,42 @@ namespace rewardkit::nn {
 
 namespace {
 
-// Hands out tensors by name, checking shape and dtype, and remembers what it handed out so
-// that tensors the architecture does not use can be reported instead of silently ignored.
-class TensorSource {
+// Where the decoder's tensors come from: a checkpoint, or a random generator (benchmarks).
+// Names are Hugging Face's; `local` names are under the base model's prefix.
+class WeightSource {
  public:
-  TensorSource(const io::Checkpoint& ckpt, std::string prefix, at::Device device, at::ScalarType dtype)
-      : ckpt_(ckpt), prefix_(std::move(prefix)), device_(device), dtype_(dtype) {}
-
-  at::Tensor get(const std::string& local, const std::vector<int64_t>& shape) {
-    return take(prefix_ + local, shape);
-  }
+  virtual ~WeightSource() = default;
+  at::Tensor get(const std::string& local, const std::vector<int64_t>& shape) { return take(prefix_ + local, shape); }
   at::Tensor get_optional(const std::string& local, const std::vector<int64_t>& shape, bool wanted) {
-    const std::string name = prefix_ + local;
     if (!wanted) return {};
-    return take(name, shape);
+    return take(prefix_ + local, shape);
   }
   // A tensor outside the base model (lm_head, score): no prefix.
   at::Tensor get_top(const std::string& name, const std::vector<int64_t>& shape) { return take(name, shape); }
-  bool has_top(const std::string& name) const { return ckpt_.contains(name); }
-  void ignore(const std::string& name) { used_.insert(name); }
+  virtual bool has_top(const std::string& name) const = 0;
+  virtual void ignore(const std::string& name) = 0;
+  virtual void check_all_used() const = 0;
 
-  void check_all_used() const {
+ protected:
+  explicit WeightSource(std::string prefix) : prefix_(std::move(prefix)) {}
+  virtual at::Tensor take(const std::string& name, const std::vector<int64_t>& shape) = 0;
+
+ private:
+  std::string prefix_;
+};
+
+// Hands out a checkpoint's tensors by name, checking shape and dtype, and remembers what it
+// handed out so that tensors the architecture does not use can be reported instead of silently
+// ignored.
+class TensorSource : public WeightSource {
+ public:
+  TensorSource(const io::Checkpoint& ckpt, std::string prefix, at::Device device, at::ScalarType dtype)
+      : WeightSource(std::move(prefix)), ckpt_(ckpt), device_(device), dtype_(dtype) {}
+
+  bool has_top(const std::string& name) const override { return ckpt_.contains(name); }
+  void ignore(const std::string& name) override { used_.insert(name); }
+
+  void check_all_used() const override {
     std::vector<std::string> unused;
     for (const std::string& name : ckpt_.names())
       if (!used_.count(name) && name.find("rotary_emb.inv_freq") == std::string::npos) unused.push_back(name);
@@ -45,7 +62,7 @@ class TensorSource {
   }
 
  private:
-  at::Tensor take(const std::string& name, const std::vector<int64_t>& shape) {
+  at::Tensor take(const std::string& name, const std::vector<int64_t>& shape) override {
     if (!ckpt_.contains(name))
       throw Error(fmt::format("{}: missing tensor \"{}\" (expected shape [{}])", ckpt_.dir(), name,
                               fmt::join(shape, ", ")));
@@ -63,22 +80,43 @@ class TensorSource {
   }
 
   const io::Checkpoint& ckpt_;
-  std::string prefix_;
   at::Device device_;
   at::ScalarType dtype_;
   std::set<std::string> used_;
 };
 
-}  // namespace
+// Random weights as transformers initializes them (normal(0, 0.02) matrices, zero biases, norm
+// scales of 1, or 0 where the norm scales by 1 + w), from a seeded generator.
+class RandomSource : public WeightSource {
+ public:
+  RandomSource(const ArchConfig& config, at::Device device, at::ScalarType dtype, uint64_t seed)
+      : WeightSource("model."), config_(config), device_(device), dtype_(dtype), gen_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
 
-DecoderWeights load_decoder_weights(const io::Checkpoint& ckpt, const ArchConfig& c, at::Device device,
-                                    at::ScalarType dtype) {
-  // *ForCausalLM and *ForSequenceClassification keep the base model under "model."; a bare
-  // base model has no prefix.
-  std::string prefix = "model.";
-  if (!ckpt.contains("model.embed_tokens.weight") && ckpt.contains("embed_tokens.weight")) prefix = "";
-  TensorSource src(ckpt, prefix, device, dtype);
+  bool has_top(const std::string&) const override { return false; }
+  void ignore(const std::string&) override {}
+  void check_all_used() const override {}
 
+ private:
+  at::Tensor take(const std::string& name, const std::vector<int64_t>& shape) override {
+    const auto opts = at::TensorOptions().dtype(at::kFloat);
+    at::Tensor t;
+    if (name.find("norm") != std::string::npos) {
+      t = config_.gemma_norm ? at::zeros(shape, opts) : at::ones(shape, opts);
+    } else if (name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0) {
+      t = at::zeros(shape, opts);
+    } else {
+      t = at::normal(0.0, 0.02, shape, gen_, opts);
+    }
+    return t.to(device_, dtype_);
+  }
+
+  const ArchConfig& config_;
+  at::Device device_;
+  at::ScalarType dtype_;
+  at::Generator gen_;
+};
+
+DecoderWeights assemble_weights(WeightSource& src, const ArchConfig& c) {
   const int64_t H = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
   const int64_t q_dim = c.num_heads * hd, kv_dim = c.num_kv_heads * hd;
 
@@ -127,6 +165,23 @@ DecoderWeights load_decoder_weights(const io::Checkpoint& ckpt, const ArchConfig
   }
   src.check_all_used();
   return w;
+}
+
+}  // namespace
+
+DecoderWeights load_decoder_weights(const io::Checkpoint& ckpt, const ArchConfig& c, at::Device device,
+                                    at::ScalarType dtype) {
+  // *ForCausalLM and *ForSequenceClassification keep the base model under "model."; a bare
+  // base model has no prefix.
+  std::string prefix = "model.";
+  if (!ckpt.contains("model.embed_tokens.weight") && ckpt.contains("embed_tokens.weight")) prefix = "";
+  TensorSource src(ckpt, prefix, device, dtype);
+  return assemble_weights(src, c);
+}
+
+DecoderWeights random_decoder_weights(const ArchConfig& c, at::Device device, at::ScalarType dtype, uint64_t seed) {
+  RandomSource src(c, device, dtype, seed);
+  return assemble_weights(src, c);
 }
 
 }  // namespace rewardkit::nn

@@ -13,4 +13,8 @@ namespace rewardkit::nn {
 DecoderWeights load_decoder_weights(const io::Checkpoint& checkpoint, const ArchConfig& config,
                                     at::Device device, at::ScalarType dtype);
 
+// The same tensors with random values (benchmarks and tests that need no checkpoint).
+DecoderWeights random_decoder_weights(const ArchConfig& config, at::Device device, at::ScalarType dtype,
+                                      uint64_t seed);
+
 }  // namespace rewardkit::nn

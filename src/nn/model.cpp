@@ -22,7 +22,39 @@ std::shared_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
 
   io::Checkpoint checkpoint(dir);
   nn::DecoderWeights weights = nn::load_decoder_weights(checkpoint, config, device, dtype);
+  int64_t parameters = 0;
+  for (const std::string& name : checkpoint.names()) {
+    int64_t n = 1;
+    for (int64_t d : checkpoint.entry(name).shape) n *= d;
+    parameters += n;
+  }
+  return assemble(dir, std::move(config), std::move(weights), options, device, dtype, parameters);
+}
 
+std::shared_ptr<Model> Model::random(const std::string& config_json, const LoadOptions& options, uint64_t seed,
+                                     const std::string& name) {
+  nn::ArchConfig config = nn::parse_arch_config(config_json, name);
+  const at::Device device = util::resolve_device(options.device);
+  const at::ScalarType dtype = util::resolve_dtype(options.dtype, device, config.torch_dtype);
+  util::apply_threads(options.threads);
+  if (options.max_length < 0) throw Error(fmt::format("max_length = {}: must be 0 or positive", options.max_length));
+  nn::DecoderWeights weights = nn::random_decoder_weights(config, device, dtype, seed);
+  int64_t parameters = weights.embed_tokens.numel() + weights.norm.numel();
+  for (const nn::LayerWeights& l : weights.layers) {
+    for (const at::Tensor* t : {&l.input_layernorm, &l.q_proj, &l.q_bias, &l.k_proj, &l.k_bias, &l.v_proj, &l.v_bias,
+                                &l.o_proj, &l.o_bias, &l.q_norm, &l.k_norm, &l.post_attention_layernorm,
+                                &l.pre_feedforward_layernorm, &l.post_feedforward_layernorm, &l.gate_proj,
+                                &l.gate_bias, &l.up_proj, &l.up_bias, &l.down_proj, &l.down_bias})
+      if (t->defined()) parameters += t->numel();
+  }
+  if (!weights.head.is_same(weights.embed_tokens)) parameters += weights.head.numel();
+  if (weights.head_bias.defined()) parameters += weights.head_bias.numel();
+  return assemble(name, std::move(config), std::move(weights), options, device, dtype, parameters);
+}
+
+std::shared_ptr<Model> Model::assemble(const std::string& dir, nn::ArchConfig config, nn::DecoderWeights weights,
+                                       const LoadOptions& options, at::Device device, at::ScalarType dtype,
+                                       int64_t parameter_count) {
   std::shared_ptr<Model> model(new Model());
   ModelInfo& info = model->info_;
   info.dir = dir;
@@ -35,11 +67,7 @@ std::shared_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   info.hidden_size = config.hidden_size;
   info.num_layers = config.num_layers;
   info.max_length = options.max_length > 0 ? options.max_length : config.max_position_embeddings;
-  for (const std::string& name : checkpoint.names()) {
-    int64_t n = 1;
-    for (int64_t d : checkpoint.entry(name).shape) n *= d;
-    info.parameter_count += n;
-  }
+  info.parameter_count = parameter_count;
   info.stored_dtype = config.torch_dtype;
   info.dtype = util::dtype_name(dtype);
   info.device = device.str();
