@@ -23,5 +23,6 @@ void add_score_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_annotate_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace rewardkit::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   rewardkit::cli::add_info_command(app);
   rewardkit::cli::add_eval_command(app);
   rewardkit::cli::add_annotate_command(app);
+  rewardkit::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
