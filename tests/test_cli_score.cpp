@@ -503,10 +503,12 @@ TEST(CliScore, InterruptLeavesACompletePrefix) {
   const int total = 40000;
   for (int i = 0; i < total; ++i) input += R"({"prompt": "What is 2+2?", "response": "It is 4."})" "\n";
   write_text(d.path() / "in.jsonl", input);
-  const std::string cmd = std::string("timeout -s INT --preserve-status 2 '") + REWARDKIT_CLI_PATH +
-                          "' score --method bt --quiet --chunk-lines 8 --model " + model("rm") + kCommon +
-                          " --input '" + (d.path() / "in.jsonl").string() + "' > '" + (d.path() / "out").string() +
-                          "' 2> '" + (d.path() / "err").string() + "'";
+  // One SIGINT to the process itself after 2 s (GNU timeout would signal it twice: directly and
+  // through its process group, and the second signal kills by design).
+  const std::string cmd = std::string("'") + REWARDKIT_CLI_PATH + "' score --method bt --quiet --chunk-lines 8 --model " +
+                          model("rm") + kCommon + " --input '" + (d.path() / "in.jsonl").string() + "' > '" +
+                          (d.path() / "out").string() + "' 2> '" + (d.path() / "err").string() +
+                          "' & pid=$!; sleep 2; kill -INT $pid; wait $pid";
   const int raw = std::system(cmd.c_str());
   const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   if (status == 0) GTEST_SKIP() << "all " << total << " records were scored before the signal came";
