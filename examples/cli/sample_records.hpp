@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "cli/record_reader.hpp"
-#include "rewardkit/scorer.hpp"
+#include "rewardkit/sample.hpp"
 
 namespace rewardkit::cli {
 

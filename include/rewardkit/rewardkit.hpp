@@ -11,6 +11,7 @@
 #include "rewardkit/log_likelihood.hpp"
 #include "rewardkit/model.hpp"
 #include "rewardkit/pairwise.hpp"
+#include "rewardkit/sample.hpp"
 #include "rewardkit/scorer.hpp"
 #include "rewardkit/tokenizer.hpp"
 #include "rewardkit/training.hpp"

@@ -9,21 +9,9 @@
 #include <vector>
 
 #include "rewardkit/chat.hpp"
+#include "rewardkit/sample.hpp"
 
 namespace rewardkit {
-
-// One thing to score: a conversation whose last message is the response (role "assistant"), or
-// raw prompt and response text (for checkpoints without a chat template, or to skip it).
-struct Sample {
-  std::string id;                     // reported in errors; free-form
-  std::vector<ChatMessage> messages;  // when not empty, prompt/response are ignored
-  std::string prompt;
-  std::string response;
-  std::string domain;  // density ratio: which criteria (system prompt, exemplars) apply
-
-  static Sample conversation(std::vector<ChatMessage> messages, std::string id = "");
-  static Sample text(std::string prompt, std::string response, std::string id = "");
-};
 
 struct SampleDetail {
   int64_t prompt_tokens = 0;    // tokens before the response (classifiers: 0)

@@ -4,6 +4,8 @@
 // data is trusted; every error names the file and, where there is one, the tensor.
 #include <ATen/ATen.h>
 
+#include "io/safetensors_header.hpp"
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -12,21 +14,12 @@
 
 namespace rewardkit::io {
 
-// A tensor's entry in a safetensors header, after validation.
-struct TensorEntry {
-  std::string name;
-  std::string dtype;             // the file's own name: "F32", "BF16", ...
-  std::vector<int64_t> shape;
-  uint64_t begin = 0, end = 0;   // byte range within the data section
-};
-
 class MappedFile;
 
 // One .safetensors file.
 class SafetensorsFile {
  public:
-  // Largest header accepted (the format's own reference implementation uses the same limit).
-  static constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+  static constexpr uint64_t kMaxHeaderBytes = kMaxSafetensorsHeaderBytes;
 
   explicit SafetensorsFile(const std::string& path);
   const std::string& path() const { return path_; }
@@ -67,8 +60,6 @@ class Checkpoint {
   std::map<std::string, const SafetensorsFile*> where_;
 };
 
-// Bytes per element of a safetensors dtype name; throws for a name the format does not define.
-size_t safetensors_dtype_size(const std::string& dtype);
 // The ATen type for a dtype name rewardkit loads (F32, F16, BF16, and the integer types).
 at::ScalarType safetensors_scalar_type(const std::string& dtype);
 

@@ -8,21 +8,6 @@
 
 namespace rewardkit {
 
-Sample Sample::conversation(std::vector<ChatMessage> messages, std::string id) {
-  Sample s;
-  s.id = std::move(id);
-  s.messages = std::move(messages);
-  return s;
-}
-
-Sample Sample::text(std::string prompt, std::string response, std::string id) {
-  Sample s;
-  s.id = std::move(id);
-  s.prompt = std::move(prompt);
-  s.response = std::move(response);
-  return s;
-}
-
 namespace score {
 
 LoadedModel load_for_scoring(const std::string& dir, ModelHead head, const std::string& role,
