@@ -13,6 +13,19 @@ namespace rewardkit::nn {
 
 namespace {
 
+// NaN and inf values in a weight, checked in slices so that the temporary mask stays small.
+int64_t count_non_finite(const at::Tensor& weight) {
+  constexpr int64_t kSlice = int64_t{1} << 22;
+  const at::Tensor flat = weight.reshape({-1});
+  const int64_t n = flat.numel();
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; i += kSlice) {
+    const at::Tensor finite = at::isfinite(flat.slice(0, i, std::min(n, i + kSlice)));
+    bad += finite.numel() - finite.sum().item<int64_t>();
+  }
+  return bad;
+}
+
 // Where the decoder's tensors come from: a checkpoint, or a random generator (benchmarks).
 // Names are Hugging Face's; `local` names are under the base model's prefix.
 class WeightSource {
@@ -75,6 +88,13 @@ class TensorSource : public WeightSource {
                               ckpt_.file_of(name), name, e.dtype));
     used_.insert(name);
     at::Tensor t = ckpt_.tensor(name);
+    // A NaN or inf in a weight makes every score that touches it meaningless: refuse the file
+    // here, naming the tensor, rather than let scores come out non-finite (or, through a
+    // masked-out lane, subtly wrong). One pass over the mapped bytes, in the stored dtype.
+    if (const int64_t bad = count_non_finite(t); bad > 0) {
+      throw Error(fmt::format("{}: tensor \"{}\" holds {} non-finite value(s) (NaN or inf); the checkpoint is "
+                              "corrupt", ckpt_.file_of(name), name, bad));
+    }
     // No copy when the stored dtype and device already match: the weight stays memory-mapped.
     return t.to(device_, dtype_);
   }
