@@ -78,20 +78,36 @@ bool RecordReader::fill() {
   return true;
 }
 
-bool RecordReader::read_line(std::string& line) {
+bool RecordReader::read_line(std::string& line, uint64_t& dropped_bytes) {
+  dropped_bytes = 0;
   size_t searched = pos_;
   while (true) {
     const size_t nl = buffer_.find('\n', searched);
     if (nl != std::string::npos) {
-      line.assign(buffer_, pos_, nl - pos_);
+      if (dropped_bytes > 0 || nl - pos_ > kMaxRecordBytes) {
+        dropped_bytes += nl - pos_;
+        line.clear();
+      } else {
+        line.assign(buffer_, pos_, nl - pos_);
+      }
       pos_ = nl + 1;
       return true;
+    }
+    if (buffer_.size() - pos_ > kMaxRecordBytes || dropped_bytes > 0) {
+      // Over the limit: count the rest of the line and let it go, so memory stays bounded.
+      dropped_bytes += buffer_.size() - pos_;
+      pos_ = buffer_.size();
     }
     searched = buffer_.size() - pos_;  // relative: fill() moves the unread part to the front
     if (!fill()) break;
   }
-  if (pos_ >= buffer_.size()) return false;
-  line.assign(buffer_, pos_, std::string::npos);  // a last line without a newline
+  if (pos_ >= buffer_.size() && dropped_bytes == 0) return false;
+  if (dropped_bytes > 0 || buffer_.size() - pos_ > kMaxRecordBytes) {
+    dropped_bytes += buffer_.size() - pos_;
+    line.clear();
+  } else {
+    line.assign(buffer_, pos_, std::string::npos);  // a last line without a newline
+  }
   pos_ = buffer_.size();
   return true;
 }
@@ -105,8 +121,15 @@ bool RecordReader::next(InputRecord& record) {
     return true;
   }
   std::string line;
-  while (read_line(line)) {
+  uint64_t dropped = 0;
+  while (read_line(line, dropped)) {
     ++line_no_;
+    if (dropped > 0) {
+      record.line = line_no_;
+      record.error = fmt::format("the line is {} bytes long, over the limit of {} bytes for one record",
+                                 dropped, kMaxRecordBytes);
+      return true;
+    }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines carry no record
     record.line = line_no_;
     try {

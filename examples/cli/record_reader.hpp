@@ -24,6 +24,10 @@ struct InputRecord {
 
 class RecordReader {
  public:
+  // A JSON Lines record longer than this is a bad record (its line is read past, not kept), so
+  // that one runaway line cannot exhaust memory. 64 MiB is far beyond any model's context.
+  static constexpr uint64_t kMaxRecordBytes = uint64_t{64} << 20;
+
   // "-" reads stdin. A file that cannot be opened, a truncated or corrupt gzip stream, or a
   // JSON array that does not parse are rewardkit::Errors naming the source.
   explicit RecordReader(const std::string& path);
@@ -43,7 +47,8 @@ class RecordReader {
   std::vector<InputRecord> read_all();
 
  private:
-  bool read_line(std::string& line);
+  // The next line; a line over kMaxRecordBytes comes back empty with its length in dropped_bytes.
+  bool read_line(std::string& line, uint64_t& dropped_bytes);
   bool fill();
 
   std::string source_;
