@@ -106,6 +106,14 @@ std::vector<std::string> py_split(const std::string& s, const Value* sep, int64_
   return out;
 }
 
+// No string a template builds may grow past this (the default output limit): a few doublings,
+// replaces or joins would otherwise exhaust memory before anything is emitted.
+constexpr size_t kMaxStringBytes = 64u << 20;
+
+void check_string_size(size_t bytes) {
+  if (bytes > kMaxStringBytes) throw Error(fmt::format("string too long (over {} bytes)", kMaxStringBytes));
+}
+
 std::string py_replace(const std::string& s, const std::string& old, const std::string& rep, int64_t count) {
   std::string out;
   if (old.empty()) {
@@ -115,6 +123,7 @@ std::string py_replace(const std::string& s, const std::string& old, const std::
     for (size_t i = 0; i <= u.size(); ++i) {
       if (count < 0 || n < count) { out += rep; ++n; }
       if (i < u.size()) out += utf8_encode(std::u32string(1, u[i]));
+      check_string_size(out.size());
     }
     return out;
   }
@@ -125,6 +134,7 @@ std::string py_replace(const std::string& s, const std::string& old, const std::
     if (f == std::string::npos) break;
     out += s.substr(pos, f - pos);
     out += rep;
+    check_string_size(out.size());
     pos = f + old.size();
     ++n;
   }
@@ -473,19 +483,21 @@ class Renderer {
         fail(s.line, fmt::format("more than {} loop iterations", limits_.max_loop_iterations));
       frames_.back() = std::make_shared<ValueDict>();
       bind_targets(s, items[i]);
+      // The keys are distinct: append them directly (set() would search for each one).
       ValueDict loop;
-      loop.set("index", Value(i + 1));
-      loop.set("index0", Value(i));
-      loop.set("revindex", Value(n - i));
-      loop.set("revindex0", Value(n - i - 1));
-      loop.set("first", Value(i == 0));
-      loop.set("last", Value(i == n - 1));
-      loop.set("length", Value(n));
-      loop.set("depth", Value(1));
-      loop.set("depth0", Value(0));
-      loop.set("previtem", i > 0 ? items[i - 1] : Value::undefined("there is no previous item"));
-      loop.set("nextitem", i + 1 < n ? items[i + 1] : Value::undefined("there is no next item"));
-      loop.set("cycle", Value::callable([i](CallArgs& a) -> Value {
+      loop.items.reserve(13);
+      loop.items.emplace_back("index", Value(i + 1));
+      loop.items.emplace_back("index0", Value(i));
+      loop.items.emplace_back("revindex", Value(n - i));
+      loop.items.emplace_back("revindex0", Value(n - i - 1));
+      loop.items.emplace_back("first", Value(i == 0));
+      loop.items.emplace_back("last", Value(i == n - 1));
+      loop.items.emplace_back("length", Value(n));
+      loop.items.emplace_back("depth", Value(1));
+      loop.items.emplace_back("depth0", Value(0));
+      loop.items.emplace_back("previtem", i > 0 ? items[i - 1] : Value::undefined("there is no previous item"));
+      loop.items.emplace_back("nextitem", i + 1 < n ? items[i + 1] : Value::undefined("there is no next item"));
+      loop.items.emplace_back("cycle", Value::callable([i](CallArgs& a) -> Value {
                  if (a.args.empty()) throw Error("no items for cycling given");
                  return a.args[static_cast<size_t>(i) % a.args.size()];
                }, "cycle"));
@@ -793,7 +805,11 @@ class Renderer {
     const std::string& op = e.name;
     if (op == "==" || op == "!=" || op == "in" || op == "not in" || op == "<" || op == ">" || op == "<=" || op == ">=")
       return Value(compare_op(a, b, op, e.line));
-    if (op == "~") return Value(a.str() + b.str());
+    if (op == "~") {
+      std::string sa = a.str(), sb = b.str();
+      if (sa.size() + sb.size() > limits_.max_output_bytes) fail(e.line, "string too long");
+      return Value(sa + sb);
+    }
     if (a.is_undefined()) undefined_error(a, e.line);
     if (b.is_undefined()) undefined_error(b, e.line);
     bool num = (a.is_number() || a.is_bool()) && (b.is_number() || b.is_bool());
@@ -806,6 +822,7 @@ class Renderer {
         return Value(a.as_string() + b.as_string());
       }
       if (a.is_list() && b.is_list()) {
+        if (a.as_list().size() + b.as_list().size() > 10'000'000) fail(e.line, "list too long");
         ValueList l = a.as_list();
         l.insert(l.end(), b.as_list().begin(), b.as_list().end());
         return Value::list(std::move(l));
@@ -1210,6 +1227,7 @@ class Renderer {
       for (auto& it : iterate(v, line)) {
         if (!first) out += sep ? sep->str() : "";
         out += (attr ? attr_path(it, attr->str(), line) : it).str();
+        if (out.size() > kMaxStringBytes) fail(line, "string too long");
         first = false;
       }
       return Value(out);
@@ -1387,6 +1405,7 @@ class Renderer {
       const Value* w = farg(a, 0, "width");
       const Value* first = farg(a, 1, "first");
       const Value* blank = farg(a, 2, "blank");
+      if (w && !w->is_string()) check_string_size(static_cast<size_t>(std::clamp<int64_t>(w->as_int(), 0, INT64_MAX)));
       std::string ind = w ? (w->is_string() ? w->as_string() : std::string(static_cast<size_t>(std::max<int64_t>(w->as_int(), 0)), ' '))
                           : std::string(4, ' ');
       std::string s = need_str() + "\n";

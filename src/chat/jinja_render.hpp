@@ -12,7 +12,7 @@ namespace rewardkit::chat {
 
 struct RenderLimits {
   size_t max_output_bytes = 64u << 20;
-  int64_t max_loop_iterations = 10'000'000;
+  int64_t max_loop_iterations = 1'000'000;
   int max_call_depth = 100;
 };
 
