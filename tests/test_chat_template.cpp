@@ -164,6 +164,10 @@ TEST(JinjaGlobals, StrftimeNowAndDict) {
 TEST(JinjaLimits, RecursionAndHugeLoopsStop) {
   EXPECT_NE(render_error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}").find("recursion"), std::string::npos);
   EXPECT_NE(render_error("{% for i in range(1000000) %}{% endfor %}").find("MAX_RANGE"), std::string::npos);
+  // The default bound: a million iterations, in about a second even in the sanitizer build.
+  EXPECT_NE(render_error("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}")
+                .find("more than 1000000 loop iterations"),
+            std::string::npos);
   rewardkit::chat::RenderLimits small;
   small.max_loop_iterations = 1000;
   EXPECT_NE(render_error("{% for i in range(100) %}{% for j in range(100) %}{% endfor %}{% endfor %}", {}, small)
@@ -174,6 +178,13 @@ TEST(JinjaLimits, RecursionAndHugeLoopsStop) {
   EXPECT_NE(render_error("{% for i in range(100000) %}xxxxxxxxxx{% endfor %}", {}, small).find("exceeds"),
             std::string::npos);
   EXPECT_NE(render_error("{{ 'x' * 1000000000000 }}").find("too long"), std::string::npos);
+  // Growth by doubling, replacing, joining or list concatenation stops at the limit too (the
+  // fuzz target found the doubling one exhausting memory).
+  for (const char* t : {"{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                        "{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s|replace('a', 'aa') ~ 'b' %}{% endfor %}",
+                        "{% set ns = namespace(l=[1]) %}{% for i in range(60) %}{% set ns.l = ns.l + ns.l %}{% endfor %}",
+                        "{{ 'x'|indent(100000000000) }}"})
+    EXPECT_NE(render_error(t).find("too long"), std::string::npos) << t;
 }
 
 // ---- real templates from npm packages, expectations from transformers' apply_chat_template ----

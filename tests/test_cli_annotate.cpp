@@ -85,9 +85,7 @@ TEST(CliAnnotate, ScoresWithAMethodAsTheLibraryDoes) {
   ASSERT_EQ(r.status, 0) << r.err;
   const auto out = json_lines(r.out);
   ASSERT_EQ(out.size(), 1u);
-  rewardkit::LoadOptions o;
-  o.device = "cpu";
-  o.dtype = "float32";
+  const rewardkit::LoadOptions o = rewardkit::testing::cpu_fp32_options();
   std::vector<rewardkit::Sample> samples;
   for (const std::string& s : responses) samples.push_back(rewardkit::Sample::text("What is 2+2?", s));
   const auto want = rewardkit::BradleyTerryScorer::load(rm.string(), o)->score(samples).values;

@@ -26,10 +26,7 @@ std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 // Library rewards, fp32, for (prompt, response) texts.
 std::vector<float> library_rewards(const std::vector<std::pair<std::string, std::string>>& texts) {
-  rewardkit::LoadOptions o;
-  o.device = "cpu";
-  o.dtype = "float32";
-  o.threads = 2;
+  const rewardkit::LoadOptions o = rewardkit::testing::cpu_fp32_options();
   static const auto scorer = rewardkit::BradleyTerryScorer::load(rm_dir().string(), o);
   std::vector<rewardkit::Sample> samples;
   for (const auto& [p, r] : texts) samples.push_back(rewardkit::Sample::text(p, r));
@@ -413,9 +410,7 @@ TEST(CliEval, LlmBarFilesThroughTheHarness) {
   EXPECT_EQ(rep["rewardbench"]["overall"], nullptr);  // Chat, Safety, Reasoning absent
   // Spot check: the first record's rewards are the library's.
   const json first = json::parse(records.substr(0, records.find('\n')));
-  rewardkit::LoadOptions o;
-  o.device = "cpu";
-  o.dtype = "float32";
+  const rewardkit::LoadOptions o = rewardkit::testing::cpu_fp32_options();
   const auto lib = rewardkit::BradleyTerryScorer::load((d.path() / "rm").string(), o)
                        ->score({rewardkit::Sample::text(first["prompt"], first["chosen"]),
                                 rewardkit::Sample::text(first["prompt"], first["rejected"])});

@@ -23,6 +23,8 @@ using nlohmann::json;
 
 namespace {
 
+using rewardkit::testing::cpu_fp32_options;
+
 const fs::path& scorers() { return scorer_fixture_dir(); }
 std::string model(const char* name) { return "'" + (scorers() / name).string() + "'"; }
 std::string model_dir(const char* name) { return (scorers() / name).string(); }
@@ -52,21 +54,13 @@ std::string id_of(const Batch& b, size_t i) {
   return "";
 }
 
-rewardkit::LoadOptions fp32() {
-  rewardkit::LoadOptions o;
-  o.device = "cpu";
-  o.dtype = "float32";
-  o.threads = 2;
-  return o;
-}
-
 rewardkit::ScoringOptions small_batches() {
   rewardkit::ScoringOptions o;
   o.max_batch_tokens = 96;
   return o;
 }
 
-// The CLI flags matching fp32() and small_batches().
+// The CLI flags matching cpu_fp32_options() and small_batches().
 const std::string kCommon = " --device cpu --dtype float32 --threads 2 --batch-tokens 96 ";
 
 // Every line's reward equals the library's, ids and lines are carried, token counts agree.
@@ -103,7 +97,7 @@ TEST(CliScore, BradleyTerryMatchesLibraryAndTransformers) {
     CliResult r = run_cli("score --method bt --model " + model(name) + kCommon, b.jsonl);
     ASSERT_EQ(r.status, 0) << r.err;
     const auto got = json_lines(r.out);
-    const auto want = rewardkit::BradleyTerryScorer::load(model_dir(name), fp32(), small_batches())->score(b.samples);
+    const auto want = rewardkit::BradleyTerryScorer::load(model_dir(name), cpu_fp32_options(), small_batches())->score(b.samples);
     expect_same_as_library(got, want, b);
     const json& expected = fixture()["bradley_terry"][name];
     const int64_t labels = fixture()["models"][name]["num_labels"];
@@ -130,7 +124,7 @@ TEST(CliScore, DensityRatioMatchesLibraryAndTransformers) {
     const auto got = json_lines(r.out);
     rewardkit::DensityRatioOptions ratio;
     if (mean) ratio.reduction = rewardkit::LogRatioReduction::mean;
-    const auto want = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(),
+    const auto want = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options(),
                                                           small_batches(), ratio)
                           ->score(b.samples);
     expect_same_as_library(got, want, b);
@@ -156,7 +150,7 @@ TEST(CliScore, DpoWithAndWithoutReferenceMatchesLibrary) {
     ASSERT_EQ(r.status, 0) << r.err;
     const auto got = json_lines(r.out);
     const auto want = rewardkit::DensityRatioScorer::load_dpo(model_dir("lm_strong"), model_dir("lm_weak"), 0.1,
-                                                              fp32(), small_batches())
+                                                              cpu_fp32_options(), small_batches())
                           ->score(b.samples);
     expect_same_as_library(got, want, b);
     for (size_t i = 0; i < got.size(); ++i) {
@@ -175,7 +169,7 @@ TEST(CliScore, DpoWithAndWithoutReferenceMatchesLibrary) {
     ASSERT_EQ(r.status, 0) << r.err;
     const auto got = json_lines(r.out);
     const auto want =
-        rewardkit::DensityRatioScorer::load_reference_free(model_dir("lm_strong"), mode, fp32(), small_batches())
+        rewardkit::DensityRatioScorer::load_reference_free(model_dir("lm_strong"), mode, cpu_fp32_options(), small_batches())
             ->score(b.samples);
     expect_same_as_library(got, want, b);
     for (size_t i = 0; i < got.size(); ++i) {
@@ -196,7 +190,7 @@ TEST(CliScore, LogprobOnRawTextAndChatMatchesLibrary) {
     ASSERT_EQ(r.status, 0) << r.err;
     const auto got = json_lines(r.out);
     const auto want =
-        rewardkit::LogLikelihoodScorer::load(model_dir("lm_base"), fp32(), small_batches())->score(b.samples);
+        rewardkit::LogLikelihoodScorer::load(model_dir("lm_base"), cpu_fp32_options(), small_batches())->score(b.samples);
     expect_same_as_library(got, want, b);
     for (size_t i = 0; i < got.size(); ++i) {
       const json& e = fixture()["log_likelihood"]["lm_base"][id_of(b, i)];
@@ -215,7 +209,7 @@ TEST(CliScore, LogprobOnRawTextAndChatMatchesLibrary) {
     rewardkit::LogLikelihoodOptions mean;
     mean.mean = true;
     const auto want =
-        rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), small_batches(), mean)->score(b.samples);
+        rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), small_batches(), mean)->score(b.samples);
     const auto got = json_lines(r.out);
     expect_same_as_library(got, want, b);
     for (size_t i = 0; i < got.size(); ++i)
@@ -248,7 +242,7 @@ TEST(CliScore, ConfidenceMatchesLibraryAndTransformers) {
     options.aggregation = c.aggregation;
     options.no_answer_reward = std::string(c.flags).empty() ? 0.0f : -7.0f;
     const auto want =
-        rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), fp32(), small_batches(), options)->score(b.samples);
+        rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), cpu_fp32_options(), small_batches(), options)->score(b.samples);
     expect_same_as_library(got, want, b);
     for (size_t i = 0; i < got.size(); ++i) {
       SCOPED_TRACE(id_of(b, i));
@@ -291,7 +285,7 @@ TEST(CliScore, LineNumberWithoutIdAndReasoningContent) {
   EXPECT_EQ(got[1]["id"], 7);
   EXPECT_EQ(got[1]["line"], 3) << "blank lines count, as in the other commands";
   // A raw prompt/response is a user and an assistant message when there is a template.
-  const auto want = rewardkit::BradleyTerryScorer::load(model_dir("rm"), fp32(), small_batches())
+  const auto want = rewardkit::BradleyTerryScorer::load(model_dir("rm"), cpu_fp32_options(), small_batches())
                         ->score({rewardkit::Sample::conversation({{"user", "What is 2+2?"}, {"assistant", "4"}}),
                                  rewardkit::Sample::conversation({{"user", "Hi"}, {"assistant", "Hello"}})});
   EXPECT_NEAR(got[0]["reward"].get<double>(), want.reward(0), 1e-6);
@@ -345,6 +339,26 @@ TEST(CliScore, SkipErrorsKeepsOneLinePerInput) {
   }
 }
 
+// A 100 MB line (a runaway record, or a file that is not JSON Lines) is one bad record: its
+// error says how long it is, memory stays bounded, and the records after it are scored.
+TEST(CliScore, HugeLineIsOneBadRecordAndTheRestAreScored) {
+  const std::string good = R"({"id": "g", "prompt": "What is 2+2?", "response": "4"})";
+  const std::string huge = "{\"prompt\": \"" + std::string(size_t{100} << 20, 'x') + "\"}";
+  const std::string expected_error = std::to_string(huge.size()) + " bytes long, over the limit of 67108864 bytes";
+  std::string input = good + "\n" + huge + "\n" + good + "\n";
+  CliResult r = run_cli("score --method bt --skip-errors --model " + model("rm") + kCommon, input);
+  input.clear();
+  EXPECT_EQ(r.status, 3) << r.err;
+  const auto got = json_lines(r.out);
+  ASSERT_EQ(got.size(), 3u) << r.err;
+  EXPECT_TRUE(got[0].contains("reward")) << got[0];
+  EXPECT_EQ(got[1]["line"], 2);
+  EXPECT_NE(got[1]["error"].get<std::string>().find(expected_error),
+            std::string::npos) << got[1];
+  EXPECT_TRUE(got[2].contains("reward")) << got[2];
+  EXPECT_EQ(got[2]["reward"], got[0]["reward"]);
+}
+
 TEST(CliScore, BadLineStopsWithItsNumberAfterTheLinesBefore) {
   TempDir d;
   write_text(d.path() / "in.jsonl", kMixed);
@@ -369,7 +383,7 @@ TEST(CliScore, BadLineStopsWithItsNumberAfterTheLinesBefore) {
 TEST(CliScore, AFailingSampleOnlyAffectsItsLine) {
   // multi_turn is longer than 30 tokens, the others of the batch are not.
   const Batch b = batch("chat");
-  rewardkit::LoadOptions short_limit = fp32();
+  rewardkit::LoadOptions short_limit = cpu_fp32_options();
   short_limit.max_length = 30;
   const auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), short_limit, small_batches());
   std::vector<size_t> fit, too_long;
@@ -438,7 +452,7 @@ TEST(CliScore, CriteriaFileRoutesByDomain) {
   rewardkit::DensityRatioOptions options;
   options.domains["math"] = {"Judge the arithmetic.", {{"1+1?", "2"}}};
   options.domains[""] = {};
-  const auto want = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(),
+  const auto want = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options(),
                                                         small_batches(), options)
                         ->score(samples);
   expect_same_as_library(json_lines(r.out), want, b);

@@ -10,23 +10,12 @@
 
 using namespace rewardkit::testing;
 
-namespace {
-
-rewardkit::LoadOptions fp32() {
-  rewardkit::LoadOptions o;
-  o.device = "cpu";
-  o.dtype = "float32";
-  return o;
-}
-
-}  // namespace
-
 TEST(RandomModel, SameShapeAsTheCheckpointOfItsConfig) {
   for (const char* name : {"rm", "lm_strong", "rm3"}) {
     SCOPED_TRACE(name);
     const fs::path dir = fixtures_dir() / "scorers" / name;
-    const auto real = rewardkit::Model::load(dir.string(), fp32());
-    const auto random = rewardkit::Model::random(read_text(dir / "config.json"), fp32(), 7, "random-" + std::string(name));
+    const auto real = rewardkit::Model::load(dir.string(), cpu_fp32_options());
+    const auto random = rewardkit::Model::random(read_text(dir / "config.json"), cpu_fp32_options(), 7, "random-" + std::string(name));
     EXPECT_EQ(random->info().parameter_count, real->info().parameter_count);
     EXPECT_EQ(random->info().architecture, real->info().architecture);
     EXPECT_EQ(random->info().num_labels, real->info().num_labels);
@@ -44,8 +33,8 @@ TEST(RandomModel, SameShapeAsTheCheckpointOfItsConfig) {
 
 TEST(RandomModel, DeterministicPerSeedWithTransformersInitScale) {
   const std::string config = read_text(fixtures_dir() / "scorers" / "lm_strong" / "config.json");
-  const auto a = rewardkit::Model::random(config, fp32(), 1), b = rewardkit::Model::random(config, fp32(), 1),
-             c = rewardkit::Model::random(config, fp32(), 2);
+  const auto a = rewardkit::Model::random(config, cpu_fp32_options(), 1), b = rewardkit::Model::random(config, cpu_fp32_options(), 1),
+             c = rewardkit::Model::random(config, cpu_fp32_options(), 2);
   const at::Tensor& wa = a->decoder().weights().layers[0].q_proj;
   EXPECT_TRUE(at::equal(wa, b->decoder().weights().layers[0].q_proj));
   EXPECT_FALSE(at::equal(wa, c->decoder().weights().layers[0].q_proj));
@@ -53,5 +42,5 @@ TEST(RandomModel, DeterministicPerSeedWithTransformersInitScale) {
   EXPECT_NEAR(wa.mean().item<double>(), 0.0, 0.002);
   EXPECT_TRUE(at::equal(a->decoder().weights().layers[0].input_layernorm,
                         at::ones_like(a->decoder().weights().layers[0].input_layernorm)));
-  EXPECT_THROW(rewardkit::Model::random("{not json", fp32()), rewardkit::Error);
+  EXPECT_THROW(rewardkit::Model::random("{not json", cpu_fp32_options()), rewardkit::Error);
 }

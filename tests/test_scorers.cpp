@@ -21,6 +21,9 @@
 
 namespace {
 
+using rewardkit::testing::cpu_fp32_options;
+using rewardkit::testing::fp32_tolerance;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 using rewardkit::Sample;
@@ -36,14 +39,6 @@ std::vector<Sample> samples(const std::string& kind) {
   return out;
 }
 
-rewardkit::LoadOptions fp32() {
-  rewardkit::LoadOptions o;
-  o.device = "cpu";
-  o.dtype = "float32";
-  o.threads = 2;
-  return o;
-}
-
 // Small budget: several micro-batches, so batching is exercised too.
 rewardkit::ScoringOptions small_batches() {
   rewardkit::ScoringOptions o;
@@ -54,7 +49,7 @@ rewardkit::ScoringOptions small_batches() {
 TEST(BradleyTerry, MatchesTransformersScores) {
   for (const char* name : {"rm", "rm3"}) {
     SCOPED_TRACE(name);
-    auto scorer = rewardkit::BradleyTerryScorer::load(model_dir(name), fp32(), small_batches());
+    auto scorer = rewardkit::BradleyTerryScorer::load(model_dir(name), cpu_fp32_options(), small_batches());
     const auto batch = samples("chat");
     const rewardkit::ScoreResult r = scorer->score(batch);
     const json& expected = fixture()["bradley_terry"][name];
@@ -90,13 +85,13 @@ void expect_logprobs(const rewardkit::ScoreResult& r, const std::vector<Sample>&
 }
 
 TEST(LogLikelihood, ChatSamplesMatchTransformers) {
-  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), small_batches());
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), small_batches());
   const auto batch = samples("chat");
   expect_logprobs(scorer->score(batch), batch, fixture()["log_likelihood"]["lm_strong"]);
 }
 
 TEST(LogLikelihood, BaseModelTakesRawTextWithItsSpecialTokens) {
-  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_base"), fp32(), small_batches());
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_base"), cpu_fp32_options(), small_batches());
   const auto batch = samples("raw");
   expect_logprobs(scorer->score(batch), batch, fixture()["log_likelihood"]["lm_base"]);
   // A conversation needs a chat template, which this checkpoint lacks.
@@ -112,7 +107,7 @@ TEST(LogLikelihood, BaseModelTakesRawTextWithItsSpecialTokens) {
 TEST(LogLikelihood, MeanIsTheSumOverTheTokenCount) {
   rewardkit::LogLikelihoodOptions mean;
   mean.mean = true;
-  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), {}, mean);
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), {}, mean);
   const auto batch = samples("chat");
   const auto r = scorer->score(batch);
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -125,9 +120,9 @@ TEST(DensityRatio, StrongOverWeakMatchesTransformers) {
   const auto batch = samples("chat");
   rewardkit::DensityRatioOptions mean;
   mean.reduction = rewardkit::LogRatioReduction::mean;
-  auto summed = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(), small_batches());
+  auto summed = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options(), small_batches());
   auto averaged =
-      rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(), small_batches(), mean);
+      rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options(), small_batches(), mean);
   EXPECT_EQ(summed->method(), "density-ratio");
   const auto rs = summed->score(batch);
   const auto ra = averaged->score(batch);
@@ -142,7 +137,7 @@ TEST(DensityRatio, StrongOverWeakMatchesTransformers) {
 TEST(DensityRatio, DpoRewardsMatchRewardBenchFormulas) {
   const auto batch = samples("chat");
   for (double beta : {1.0, 0.1}) {
-    auto dpo = rewardkit::DensityRatioScorer::load_dpo(model_dir("lm_strong"), model_dir("lm_weak"), beta, fp32());
+    auto dpo = rewardkit::DensityRatioScorer::load_dpo(model_dir("lm_strong"), model_dir("lm_weak"), beta, cpu_fp32_options());
     EXPECT_EQ(dpo->method(), "dpo");
     const auto r = dpo->score(batch);
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -155,7 +150,7 @@ TEST(DensityRatio, DpoRewardsMatchRewardBenchFormulas) {
   using rewardkit::LogRatioReduction;
   for (auto [mode, key] : {std::pair{LogRatioReduction::mean, "avg"}, {LogRatioReduction::sum, "sum"},
                            {LogRatioReduction::norm, "norm"}}) {
-    auto free = rewardkit::DensityRatioScorer::load_reference_free(model_dir("lm_strong"), mode, fp32());
+    auto free = rewardkit::DensityRatioScorer::load_reference_free(model_dir("lm_strong"), mode, cpu_fp32_options());
     const auto r = free->score(batch);
     for (size_t i = 0; i < batch.size(); ++i) {
       const json& e = fixture()["derived"][batch[i].id];
@@ -167,7 +162,7 @@ TEST(DensityRatio, DpoRewardsMatchRewardBenchFormulas) {
 
 TEST(DensityRatio, DifferentVocabulariesAreRefused) {
   try {
-    rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_other_vocab"), fp32());
+    rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_other_vocab"), cpu_fp32_options());
     ADD_FAILURE() << "expected an error";
   } catch (const rewardkit::Error& e) {
     EXPECT_NE(std::string(e.what()).find("different vocabularies"), std::string::npos) << e.what();
@@ -180,8 +175,8 @@ TEST(DensityRatio, CriteriaChangeWhatBothModelsSee) {
   rewardkit::DensityRatioOptions options;
   options.domains["math"] = {"Judge the arithmetic.", {{"1+1?", "2"}}};
   options.domains[""] = {};
-  auto custom = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(), {}, options);
-  auto plain = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32());
+  auto custom = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options(), {}, options);
+  auto plain = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options());
   std::vector<Sample> batch = samples("chat");
   batch[0].domain = "math";  // single_turn_boxed: no system message yet
   batch[1].domain = "math";  // system_prompt_frac: has one
@@ -197,7 +192,7 @@ TEST(DensityRatio, CriteriaChangeWhatBothModelsSee) {
   EXPECT_GT(std::abs(a.reward(0) - untouched.reward(0)), 1e-3);  // the criteria did change something
   // A rule, when given, decides the domain instead of Sample::domain.
   options.domain_rule = [](const Sample& s) { return s.id == "single_turn_boxed" ? "math" : ""; };
-  auto ruled = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), fp32(), {}, options);
+  auto ruled = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options(), {}, options);
   const auto c = ruled->score(samples("chat"));
   EXPECT_NEAR(c.reward(0), b.reward(0), 1e-5);
   EXPECT_NEAR(c.reward(1), untouched.reward(1), 1e-5);
@@ -218,7 +213,7 @@ TEST(Confidence, AnswerTokenProbabilitiesMatchTransformers) {
       options.locator = std::string(locator_name) == "boxed" ? rewardkit::boxed_answer() : rewardkit::answer_is_answer();
       options.aggregation = aggregation;
       options.no_answer_reward = -7.0f;
-      auto scorer = rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), fp32(), small_batches(), options);
+      auto scorer = rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), cpu_fp32_options(), small_batches(), options);
       const auto r = scorer->score(batch);
       for (size_t i = 0; i < batch.size(); ++i) {
         const json& e = fixture()["confidence"]["lm_strong"][batch[i].id]["locators"][locator_name];
@@ -237,25 +232,77 @@ TEST(Confidence, AnswerTokenProbabilitiesMatchTransformers) {
   }
 }
 
-// The reward of a sample does not depend on the batch around it (fp32: within 1e-5).
+// A sample's reward does not depend on its position in the input or on its neighbours (a long
+// one forces padding around it): reversed, and interleaved with a long filler, every reward
+// stays within 1e-5 (fp32; 2 ulp for large sums) for a log-prob method, a classifier and the density ratio.
+TEST(Scoring, RewardsDoNotDependOnPositionOrNeighbours) {
+  const auto batch = samples("chat");
+  std::vector<Sample> reversed(batch.rbegin(), batch.rend());
+  const Sample filler = Sample::conversation(
+      {{"user", "Please explain, in some detail, why the sky looks blue during the day but red at dusk."},
+       {"assistant", "Sunlight scatters off air molecules, and blue light scatters the most; at dusk the light "
+                     "crosses more air, so the blue is scattered away and red is left."}},
+      "filler");
+  std::vector<Sample> interleaved;
+  for (const Sample& s : batch) {
+    interleaved.push_back(filler);
+    interleaved.push_back(s);
+  }
+  rewardkit::ScoringOptions big_batches;
+  big_batches.max_batch_tokens = 1 << 20;  // all in one padded batch
+  std::vector<std::unique_ptr<rewardkit::Scorer>> scorers;
+  scorers.push_back(rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), big_batches));
+  scorers.push_back(rewardkit::BradleyTerryScorer::load(model_dir("rm"), cpu_fp32_options(), big_batches));
+  scorers.push_back(rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options(), big_batches));
+  for (const auto& scorer : scorers) {
+    SCOPED_TRACE(scorer->method());
+    const auto base = scorer->score(batch);
+    const auto rev = scorer->score(reversed);
+    const auto mixed = scorer->score(interleaved);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      EXPECT_NEAR(rev.reward(batch.size() - 1 - i), base.reward(i), fp32_tolerance(base.reward(i))) << batch[i].id;
+      EXPECT_NEAR(mixed.reward(2 * i + 1), base.reward(i), fp32_tolerance(base.reward(i))) << batch[i].id;
+      EXPECT_NEAR(mixed.reward(2 * i), mixed.reward(0), fp32_tolerance(mixed.reward(0))) << "the filler at " << 2 * i;
+    }
+  }
+}
+
+// An empty response: with a chat template it is still a turn (its end-of-turn token is scored);
+// as raw text it has no tokens, which the log-prob methods refuse, naming the sample.
+TEST(Scoring, EmptyResponsesAreScoredOrClearlyRefused) {
+  const Sample empty_turn = Sample::conversation({{"user", "What is 2+2?"}, {"assistant", ""}}, "empty-turn");
+  const auto ll = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options())->score({empty_turn});
+  EXPECT_GE(ll.details[0].response_tokens, 1);
+  EXPECT_TRUE(std::isfinite(ll.reward(0)));
+  const auto bt = rewardkit::BradleyTerryScorer::load(model_dir("rm"), cpu_fp32_options())->score({empty_turn});
+  EXPECT_TRUE(std::isfinite(bt.reward(0)));
+
+  auto base = rewardkit::LogLikelihoodScorer::load(model_dir("lm_base"), cpu_fp32_options());
+  const std::string what = rewardkit::testing::message_of([&] { base->score({Sample::text("2+2=", "", "empty-text")}); });
+  EXPECT_NE(what.find("id \"empty-text\""), std::string::npos) << what;
+  EXPECT_NE(what.find("the response has no tokens"), std::string::npos) << what;
+}
+
+// The reward of a sample does not depend on the batch around it (fp32: within 1e-5, or 2 ulp
+// of large sums, see fp32_tolerance).
 TEST(Scoring, BatchCompositionDoesNotChangeRewards) {
   const auto batch = samples("chat");
   rewardkit::ScoringOptions one_by_one;
   one_by_one.max_batch_tokens = 1;  // every sample alone
   rewardkit::ScoringOptions all_at_once;
   all_at_once.max_batch_tokens = 1 << 20;
-  auto a = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), one_by_one)->score(batch);
-  auto b = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), all_at_once)->score(batch);
-  auto c = rewardkit::BradleyTerryScorer::load(model_dir("rm"), fp32(), one_by_one)->score(batch);
-  auto d = rewardkit::BradleyTerryScorer::load(model_dir("rm"), fp32(), all_at_once)->score(batch);
+  auto a = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), one_by_one)->score(batch);
+  auto b = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), all_at_once)->score(batch);
+  auto c = rewardkit::BradleyTerryScorer::load(model_dir("rm"), cpu_fp32_options(), one_by_one)->score(batch);
+  auto d = rewardkit::BradleyTerryScorer::load(model_dir("rm"), cpu_fp32_options(), all_at_once)->score(batch);
   for (size_t i = 0; i < batch.size(); ++i) {
-    EXPECT_NEAR(a.reward(i), b.reward(i), 1e-5) << batch[i].id;
-    EXPECT_NEAR(c.reward(i), d.reward(i), 1e-5) << batch[i].id;
+    EXPECT_NEAR(a.reward(i), b.reward(i), fp32_tolerance(b.reward(i))) << batch[i].id;
+    EXPECT_NEAR(c.reward(i), d.reward(i), fp32_tolerance(d.reward(i))) << batch[i].id;
   }
 }
 
 TEST(Scoring, TooLongIsAnErrorUnlessTruncating) {
-  rewardkit::LoadOptions short_limit = fp32();
+  rewardkit::LoadOptions short_limit = cpu_fp32_options();
   short_limit.max_length = 30;
   const auto batch = samples("chat");  // multi_turn is longer than 30 tokens
   auto strict = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), short_limit);
@@ -284,9 +331,9 @@ TEST(Scoring, TooLongIsAnErrorUnlessTruncating) {
 }
 
 TEST(Scoring, WrongHeadAndBadSamplesAreClearErrors) {
-  EXPECT_THROW(rewardkit::BradleyTerryScorer::load(model_dir("lm_strong"), fp32()), rewardkit::Error);
-  EXPECT_THROW(rewardkit::LogLikelihoodScorer::load(model_dir("rm"), fp32()), rewardkit::Error);
-  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32());
+  EXPECT_THROW(rewardkit::BradleyTerryScorer::load(model_dir("lm_strong"), cpu_fp32_options()), rewardkit::Error);
+  EXPECT_THROW(rewardkit::LogLikelihoodScorer::load(model_dir("rm"), cpu_fp32_options()), rewardkit::Error);
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options());
   Sample no_response = Sample::conversation({{"user", "hi"}}, "x1");
   try {
     scorer->score({no_response});
@@ -306,7 +353,7 @@ namespace {
 TEST(Confidence, AnswerOnTheLastLineStopsAtTheEndOfTurn) {
   rewardkit::ConfidenceOptions options;
   options.locator = rewardkit::answer_is_answer();
-  auto scorer = rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), fp32(), {}, options);
+  auto scorer = rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), cpu_fp32_options(), {}, options);
   const auto r = scorer->score({Sample::conversation({{"user", "What is 8+9?"}, {"assistant", "The answer is 17."}})});
   ASSERT_TRUE(r.details[0].answer_found);
   EXPECT_EQ(r.details[0].answer, "17");
@@ -318,7 +365,8 @@ TEST(Confidence, AnswerOnTheLastLineStopsAtTheEndOfTurn) {
 
 namespace {
 
-// A reward model whose head weights are NaN: the score is refused, naming the sample.
+// A reward model whose head weights are finite but so large that the head's sum overflows:
+// the score is refused, naming the sample. (NaN weights are refused at load, see below.)
 TEST(Scoring, NonFiniteRewardsAreErrorsNamingTheSample) {
   rewardkit::testing::TempDir broken;
   for (const char* f : {"config.json", "tokenizer.json", "tokenizer_config.json"}) {
@@ -328,29 +376,52 @@ TEST(Scoring, NonFiniteRewardsAreErrorsNamingTheSample) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const std::string& name : original.names()) {
     at::Tensor t = original.tensor(name).clone();
-    if (name == "score.weight") t.fill_(std::numeric_limits<float>::quiet_NaN());
+    if (name == "score.weight") t.fill_(std::numeric_limits<float>::max());
     tensors.emplace_back(name, t);
   }
   rewardkit::testing::write_safetensors(broken.path() / "model.safetensors", tensors);
-  auto scorer = rewardkit::BradleyTerryScorer::load(broken.path().string(), fp32());
+  auto scorer = rewardkit::BradleyTerryScorer::load(broken.path().string(), cpu_fp32_options());
   const std::string what = rewardkit::testing::message_of([&] { scorer->score(samples("chat")); });
   EXPECT_NE(what.find("sample 0 (id \"single_turn_boxed\")"), std::string::npos) << what;
-  EXPECT_NE(what.find("nan"), std::string::npos) << what;
+  EXPECT_TRUE(what.find("nan") != std::string::npos || what.find("inf") != std::string::npos) << what;
 
   rewardkit::ConfidenceOptions nan_default;
   nan_default.no_answer_reward = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_THROW(rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), fp32(), {}, nan_default), rewardkit::Error);
+  EXPECT_THROW(rewardkit::ConfidenceScorer::load(model_dir("lm_strong"), cpu_fp32_options(), {}, nan_default), rewardkit::Error);
 }
 
 }  // namespace
 
 namespace {
 
+// NaN or inf anywhere in a checkpoint's weights is refused when the model loads, naming the file
+// and the tensor, for every method.
+TEST(Scoring, NonFiniteWeightsAreRefusedAtLoad) {
+  rewardkit::io::Checkpoint original((dir() / "rm").string());
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    rewardkit::testing::TempDir broken;
+    for (const char* f : {"config.json", "tokenizer.json", "tokenizer_config.json"})
+      fs::copy_file(dir() / "rm" / f, broken.path() / f);
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (const std::string& name : original.names()) {
+      at::Tensor t = original.tensor(name).clone();
+      if (name == "model.layers.0.mlp.down_proj.weight") t.view({-1}).narrow(0, 7, 1).fill_(bad);
+      tensors.emplace_back(name, t);
+    }
+    rewardkit::testing::write_safetensors(broken.path() / "model.safetensors", tensors);
+    const std::string what =
+        rewardkit::testing::message_of([&] { rewardkit::BradleyTerryScorer::load(broken.path().string(), cpu_fp32_options()); });
+    EXPECT_NE(what.find("model.safetensors"), std::string::npos) << what;
+    EXPECT_NE(what.find("\"model.layers.0.mlp.down_proj.weight\" holds 1 non-finite value"), std::string::npos)
+        << what;
+  }
+}
+
 // One loaded scorer used from several threads at once gives the serial results (the API
 // promises that score() is const and shares no mutable state).
 TEST(Scoring, ConcurrentScoringMatchesSerial) {
-  auto rm = rewardkit::BradleyTerryScorer::load(model_dir("rm"), fp32(), small_batches());
-  auto lm = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), small_batches());
+  auto rm = rewardkit::BradleyTerryScorer::load(model_dir("rm"), cpu_fp32_options(), small_batches());
+  auto lm = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), small_batches());
   const auto batch = samples("chat");
   const auto rm_serial = rm->score(batch).values;
   const auto lm_serial = lm->score(batch).values;
@@ -382,7 +453,7 @@ namespace {
 // after the conversation; against transformers (sums of n log-probs: n * 1e-4 each).
 TEST(LogLikelihood, FollowUpRewardsMatchTransformers) {
   const json& expected = fixture()["follow_up"];
-  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), fp32(), small_batches());
+  auto scorer = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), small_batches());
   const auto batch = samples("chat");
   const auto r = scorer->score_follow_ups(batch, expected["positive"], expected["negative"]);
   for (size_t i = 0; i < batch.size(); ++i) {

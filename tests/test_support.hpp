@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rewardkit/error.hpp"
+#include "rewardkit/load.hpp"
 
 namespace rewardkit::testing {
 
@@ -68,6 +71,22 @@ inline std::string message_of(const std::function<void()>& f) {
     return e.what();
   }
   return "";
+}
+
+// "Equal within 1e-5 in fp32" for a value of magnitude |x|: 1e-5, or two units in the last place
+// when |x| is so large (a sum of a hundred log-probs is ~ -160, where one ulp is 1.5e-5) that
+// fp32 cannot resolve 1e-5. A different summation order may move the last bit.
+inline double fp32_tolerance(double x) {
+  return std::max(1e-5, 2.0 * std::ldexp(1.0, std::ilogb(std::max(std::abs(x), 1e-30)) - 23));
+}
+
+// The options every numeric test loads with: CPU, float32 (the reference dtype), 2 threads.
+inline LoadOptions cpu_fp32_options() {
+  LoadOptions o;
+  o.device = "cpu";
+  o.dtype = "float32";
+  o.threads = 2;
+  return o;
 }
 
 // Where npm packages are unpacked: REWARDKIT_NPM_CACHE, else $TMPDIR/rewardkit-npm-cache.
