@@ -28,6 +28,15 @@ namespace fs = std::filesystem;
 #define RTLD_DEEPBIND 0
 #endif
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REWARDKIT_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define REWARDKIT_ASAN 1
+#endif
+
 struct ShimApi {
   std::string path;
   void* handle = nullptr;
@@ -56,6 +65,27 @@ constexpr const char* kModuleEnv = "REWARDKIT_SENTENCEPIECE_MODULE";
 // dladdr needs an address inside this library.
 void module_anchor() {}
 
+// dlopen with RTLD_DEEPBIND. The sanitizers' dlopen interceptor refuses that flag
+// (google/sanitizers#611): a deep-bound library may bind malloc to libc instead of the
+// sanitizer. In gcc's sanitizer build the module links the shared sanitizer runtime itself, so
+// its deep-bound lookups find the sanitizer's allocator first and the flag is safe: we call the
+// C library's dlopen, found past the interceptor with RTLD_NEXT. Programs without libtorch
+// (the clang fuzz targets, whose sanitizer runtime lives in the executable) have no protobuf to
+// clash with and define REWARDKIT_SENTENCEPIECE_NO_DEEPBIND.
+void* dlopen_deepbind(const char* path) {
+#if defined(REWARDKIT_SENTENCEPIECE_NO_DEEPBIND)
+  return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+#else
+  constexpr int flags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+#if defined(REWARDKIT_ASAN) && defined(__GLIBC__)
+  using DlopenFn = void* (*)(const char*, int);
+  static const auto libc_dlopen = reinterpret_cast<DlopenFn>(dlsym(RTLD_NEXT, "dlopen"));
+  if (libc_dlopen != nullptr) return libc_dlopen(path, flags);
+#endif
+  return dlopen(path, flags);
+#endif
+}
+
 // Opens one candidate; returns an empty optional with `why` set on failure.
 std::optional<ShimApi> open_module(const std::string& path, std::string& why) {
   std::error_code ec;
@@ -64,7 +94,7 @@ std::optional<ShimApi> open_module(const std::string& path, std::string& why) {
     return std::nullopt;
   }
   dlerror();
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+  void* handle = dlopen_deepbind(path.c_str());
   if (handle == nullptr) {
     const char* e = dlerror();
     why = fmt::format("dlopen failed: {}", e ? e : "unknown error");
