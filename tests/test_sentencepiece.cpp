@@ -14,6 +14,7 @@
 
 #include "rewardkit/error.hpp"
 #include "rewardkit/tokenizer.hpp"
+#include "tokenize/sentencepiece_tokenizer.hpp"
 #include "test_support.hpp"
 #include "tokenize/sentencepiece_tokenizer.hpp"
 #include "tokenize/tokenizer_config.hpp"
@@ -416,3 +417,15 @@ TEST(SentencepieceModule, MissingModuleNamesThePathsTried) {
 }
 
 }  // namespace
+
+// A model whose normalizer charsmap is corrupt (the input fuzz_sentencepiece_model found, which
+// crashed libsentencepiece's normalizer) is refused at load, in sentencepiece's own mode.
+TEST(SentencepieceModelFile, CorruptCharsmapIsRefusedNotRun) {
+  const fs::path file =
+      rewardkit::testing::fixtures_dir() / ".." / "fuzz" / "regressions" / "fuzz_sentencepiece_model" / "corrupt-charsmap";
+  const std::string what = rewardkit::testing::message_of([&] {
+    rewardkit::tokenize::SentencepieceModel m(file.string(), rewardkit::tokenize::SentencepieceModel::Mode::native);
+    (void)m.encode("Hello world");
+  });
+  EXPECT_NE(what.find("precompiled_charsmap is corrupt"), std::string::npos) << what;
+}

@@ -160,6 +160,60 @@ struct ParsedModel {
   std::string rewritten;  // HF_BPE mode only
 };
 
+// A normalizer's precompiled_charsmap: a uint32 (little endian) trie size, a darts-clone double
+// array of that many bytes, then the NUL-terminated replacement strings its values point into.
+// libsentencepiece trusts it: a corrupt map makes its normalizer read out of bounds (found by
+// fuzz_sentencepiece_model). So every path through the trie is walked here, as darts-clone's
+// commonPrefixSearch walks it for any input byte, before sentencepiece sees the model.
+void validate_charsmap(std::string_view blob, const char* spec) {
+  if (blob.empty()) return;  // a named builtin normalizer, or none
+  auto corrupt = [&](const std::string& why) { return WireError{std::string(spec) + ".precompiled_charsmap is corrupt: " + why}; };
+  if (blob.size() < 4) throw corrupt("shorter than its 4-byte header");
+  uint32_t trie_bytes = 0;
+  for (int i = 3; i >= 0; --i) trie_bytes = (trie_bytes << 8) | static_cast<uint8_t>(blob[static_cast<size_t>(i)]);
+  if (trie_bytes == 0 || trie_bytes % 4 != 0 || trie_bytes > blob.size() - 4)
+    throw corrupt("trie size " + std::to_string(trie_bytes) + " does not fit the " + std::to_string(blob.size()) + " bytes");
+  std::vector<uint32_t> units(trie_bytes / 4);
+  std::memcpy(units.data(), blob.data() + 4, trie_bytes);
+  const std::string_view strings = blob.substr(4 + trie_bytes);
+  auto offset = [](uint32_t u) { return static_cast<size_t>((u >> 10) << ((u & (1u << 9)) >> 6)); };
+  auto label = [](uint32_t u) { return u & ((1u << 31) | 0xFFu); };
+  auto has_leaf = [](uint32_t u) { return ((u >> 8) & 1u) == 1u; };
+  std::vector<bool> seen(units.size(), false);
+  std::vector<size_t> todo{offset(units[0])};  // the root's children live at root ^ offset
+  while (!todo.empty()) {
+    const size_t base = todo.back();
+    todo.pop_back();
+    if (base < seen.size()) {
+      if (seen[base]) continue;
+      seen[base] = true;
+    }
+    for (uint32_t c = 0; c < 256; ++c) {
+      const size_t pos = base ^ c;
+      if (pos >= units.size()) throw corrupt("a trie transition leaves the array");
+      const uint32_t u = units[pos];
+      if (label(u) != c) continue;
+      const size_t child = pos ^ offset(u);
+      if (has_leaf(u)) {
+        if (child >= units.size()) throw corrupt("a trie value lies outside the array");
+        const uint32_t value = units[child] & ((1u << 31) - 1);
+        if (value >= strings.size() || strings.find('\0', value) == std::string_view::npos)
+          throw corrupt("a replacement string lies outside the map");
+      }
+      todo.push_back(child);
+    }
+  }
+}
+
+// The charsmap inside a NormalizerSpec (field 2), checked as above.
+void validate_normalizer_spec(std::string_view spec_bytes, size_t offset, const char* spec) {
+  WireReader r(spec_bytes, offset);
+  while (!r.done()) {
+    WireReader::Field f = r.next();
+    if (f.number == 2 && f.wire_type == 2) validate_charsmap(f.payload, spec);
+  }
+}
+
 // ModelProto: 1 pieces (repeated SentencePiece), 2 trainer_spec, 3 normalizer_spec,
 // 4 self_test_data, 5 denormalizer_spec. SentencePiece: 1 piece, 2 score (float), 3 type.
 // TrainerSpec: 3 model_type, 35 byte_fallback. NormalizerSpec: 1 name, 2 precompiled_charsmap,
@@ -233,6 +287,9 @@ ParsedModel parse_model(std::string_view bytes, bool rewrite_for_hf) {
       } else if (rewrite_for_hf && f.number != 3 && f.number != 4) {
         out.append(f.whole);
       }
+      // The normalizers sentencepiece will run (HF_BPE replaces normalizer_spec).
+      if (f.wire_type == 2 && f.number == 3 && !rewrite_for_hf) validate_normalizer_spec(f.payload, f.payload_offset, "normalizer_spec");
+      if (f.wire_type == 2 && f.number == 5) validate_normalizer_spec(f.payload, f.payload_offset, "denormalizer_spec");
     }
   }
   if (rewrite_for_hf) {
