@@ -185,6 +185,12 @@ TEST(JinjaLimits, RecursionAndHugeLoopsStop) {
                         "{% set ns = namespace(l=[1]) %}{% for i in range(60) %}{% set ns.l = ns.l + ns.l %}{% endfor %}",
                         "{{ 'x'|indent(100000000000) }}"})
     EXPECT_NE(render_error(t).find("too long"), std::string::npos) << t;
+  // Malformed literals are template errors (the fuzz target found "\\x" without hex digits
+  // escaping as a C++ exception); out-of-range numbers behave as in Python.
+  EXPECT_NE(render_error("{{ '\\xZZ' }}").find("bad escape"), std::string::npos);
+  EXPECT_NE(render_error("{{ '\\U00110000' }}").find("code point out of range"), std::string::npos);
+  EXPECT_NE(render_error("{{ x.99999999999999999999 }}", {{"x", {1}}}).find("out of range"), std::string::npos);
+  EXPECT_EQ(render_unit("{{ 1e999 }}"), "inf");
 }
 
 // ---- real templates from npm packages, expectations from transformers' apply_chat_template ----

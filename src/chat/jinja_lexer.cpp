@@ -225,8 +225,16 @@ class Lexer {
       char e = s_[p + 1];
       p += 2;
       auto hex = [&](size_t n) {
+        // Python: exactly n hex digits, a code point up to U+10FFFF (else a syntax error).
         if (p + n > s_.size()) fail(line, "bad escape in string literal");
-        char32_t cp = static_cast<char32_t>(std::stoul(s_.substr(p, n), nullptr, 16));
+        uint32_t value = 0;
+        for (size_t k = p; k < p + n; ++k) {
+          const char c = s_[k];
+          if (!std::isxdigit(static_cast<unsigned char>(c))) fail(line, "bad escape in string literal");
+          value = value * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10);
+        }
+        if (value > 0x10FFFF) fail(line, "bad escape in string literal: code point out of range");
+        char32_t cp = static_cast<char32_t>(value);
         p += n;
         out += utf8_encode(std::u32string(1, cp));
       };

@@ -433,7 +433,7 @@ class Parser {
       case K::Float: {
         next();
         auto e = make(Expr::Kind::Literal, t.line);
-        e->value = Value(std::stod(t.text));
+        e->value = Value(std::strtod(t.text.c_str(), nullptr));  // 1e999 is inf, as in Python
         return e;
       }
       case K::Op:
@@ -515,7 +515,12 @@ class Parser {
         if (peek().kind == K::Int) {  // x.0 means x[0]
           a->kind = Expr::Kind::Index;
           auto idx = make(Expr::Kind::Literal, line);
-          idx->value = Value(static_cast<int64_t>(std::stoll(next().text)));
+          const Token digits = next();
+          try {
+            idx->value = Value(static_cast<int64_t>(std::stoll(digits.text)));
+          } catch (const std::exception&) {
+            fail(digits.line, fmt::format("integer literal out of range: {}", digits.text));
+          }
           a->items.push_back(std::move(node));
           a->items.push_back(std::move(idx));
         } else {
@@ -625,7 +630,13 @@ class Parser {
 }  // namespace
 
 std::shared_ptr<Template> parse_template(const std::string& source) {
-  return Parser(tokenize_template(source)).run();
+  try {
+    return Parser(tokenize_template(source)).run();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // a library exception is still the template's error, never a crash
+    throw Error(fmt::format("chat template does not parse: {}", e.what()));
+  }
 }
 
 }  // namespace rewardkit::chat

@@ -1025,6 +1025,7 @@ class Renderer {
               if (auto_idx >= a.args.size()) throw Error("Replacement index out of range");
               out += a.args[auto_idx++].str();
             } else if (std::isdigit(static_cast<unsigned char>(field[0]))) {
+              if (field.size() > 9) throw Error("Replacement index out of range");
               size_t k = std::stoul(field);
               if (k >= a.args.size()) throw Error("Replacement index out of range");
               out += a.args[k].str();
@@ -1141,6 +1142,7 @@ class Renderer {
       std::string part = path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
       if (cur.is_undefined()) return cur;
       bool numeric = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+      if (numeric && part.size() > 18) numeric = false;  // too big for an index: a (missing) key
       cur = numeric ? get_item(cur, Value(static_cast<int64_t>(std::stoll(part))), line) : get_item(cur, Value(part), line);
       if (dot == std::string::npos) break;
       pos = dot + 1;
@@ -1456,7 +1458,15 @@ class Renderer {
 
 std::string render_template(const std::shared_ptr<Template>& tpl, const Value& context, const RenderLimits& limits) {
   Renderer r(tpl, limits);
-  return r.run(context);
+  try {
+    return r.run(context);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw Error("chat template rendering ran out of memory");
+  } catch (const std::exception& e) {  // a library exception is still the template's error, never a crash
+    throw Error(fmt::format("chat template rendering failed: {}", e.what()));
+  }
 }
 
 }  // namespace rewardkit::chat
