@@ -69,6 +69,7 @@ for target in ${FUZZ_TARGETS:-fuzz_safetensors fuzz_config_json fuzz_tokenizer_j
   mkdir -p "$build/artifacts/$target"
   max_len=65536
   [ "$target" = fuzz_safetensors ] && max_len=262144
+  [ "$target" = fuzz_tokenize_text ] && max_len=4096  # four tokenizers, twice each, per input
   echo "== $target: ${seconds}s"
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       "$build/$target" "$corpus/$target" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 \
