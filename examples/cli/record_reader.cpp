@@ -80,21 +80,25 @@ bool RecordReader::fill() {
 
 bool RecordReader::read_line(std::string& line, uint64_t& dropped_bytes) {
   dropped_bytes = 0;
+  // The unread bytes up to `end` end the line: kept, or (over the limit) only counted.
+  auto take = [&](size_t end) {
+    if (dropped_bytes > 0 || end - pos_ > kMaxRecordBytes) {
+      dropped_bytes += end - pos_;
+      line.clear();
+    } else {
+      line.assign(buffer_, pos_, end - pos_);
+    }
+  };
   size_t searched = pos_;
   while (true) {
     const size_t nl = buffer_.find('\n', searched);
     if (nl != std::string::npos) {
-      if (dropped_bytes > 0 || nl - pos_ > kMaxRecordBytes) {
-        dropped_bytes += nl - pos_;
-        line.clear();
-      } else {
-        line.assign(buffer_, pos_, nl - pos_);
-      }
+      take(nl);
       pos_ = nl + 1;
       return true;
     }
-    if (buffer_.size() - pos_ > kMaxRecordBytes || dropped_bytes > 0) {
-      // Over the limit: count the rest of the line and let it go, so memory stays bounded.
+    if (dropped_bytes > 0 || buffer_.size() - pos_ > kMaxRecordBytes) {
+      // Over the limit: count what has come so far and let it go, so memory stays bounded.
       dropped_bytes += buffer_.size() - pos_;
       pos_ = buffer_.size();
     }
@@ -102,12 +106,7 @@ bool RecordReader::read_line(std::string& line, uint64_t& dropped_bytes) {
     if (!fill()) break;
   }
   if (pos_ >= buffer_.size() && dropped_bytes == 0) return false;
-  if (dropped_bytes > 0 || buffer_.size() - pos_ > kMaxRecordBytes) {
-    dropped_bytes += buffer_.size() - pos_;
-    line.clear();
-  } else {
-    line.assign(buffer_, pos_, std::string::npos);  // a last line without a newline
-  }
+  take(buffer_.size());  // a last line without a newline
   pos_ = buffer_.size();
   return true;
 }

@@ -106,16 +106,14 @@ std::vector<std::string> py_split(const std::string& s, const Value* sep, int64_
   return out;
 }
 
-// No string a template builds may grow past this (the default output limit): a few doublings,
-// replaces or joins would otherwise exhaust memory before anything is emitted.
-constexpr size_t kMaxStringBytes = 64u << 20;
-
-void check_string_size(size_t bytes) {
-  if (bytes > kMaxStringBytes) throw Error(fmt::format("string too long (over {} bytes)", kMaxStringBytes));
-}
-
-std::string py_replace(const std::string& s, const std::string& old, const std::string& rep, int64_t count) {
+// Python's str.replace; the result may not grow past max_bytes (a few replaces of a short string
+// by a longer one would otherwise exhaust memory before anything is emitted).
+std::string py_replace(const std::string& s, const std::string& old, const std::string& rep, int64_t count,
+                       size_t max_bytes) {
   std::string out;
+  auto check_size = [&] {
+    if (out.size() > max_bytes) throw Error(fmt::format("string too long (over {} bytes)", max_bytes));
+  };
   if (old.empty()) {
     // Python inserts rep between every code point
     std::u32string u = utf8_decode(s);
@@ -123,7 +121,7 @@ std::string py_replace(const std::string& s, const std::string& old, const std::
     for (size_t i = 0; i <= u.size(); ++i) {
       if (count < 0 || n < count) { out += rep; ++n; }
       if (i < u.size()) out += utf8_encode(std::u32string(1, u[i]));
-      check_string_size(out.size());
+      check_size();
     }
     return out;
   }
@@ -134,7 +132,7 @@ std::string py_replace(const std::string& s, const std::string& old, const std::
     if (f == std::string::npos) break;
     out += s.substr(pos, f - pos);
     out += rep;
-    check_string_size(out.size());
+    check_size();
     pos = f + old.size();
     ++n;
   }
@@ -951,10 +949,10 @@ class Renderer {
       if (name == "title") return bind([](const Value& s, CallArgs&) -> Value { return Value(py_title(s.as_string())); });
       if (name == "capitalize") return bind([](const Value& s, CallArgs&) -> Value { return Value(py_capitalize(s.as_string())); });
       if (name == "replace")
-        return bind([](const Value& s, CallArgs& a) -> Value {
+        return bind([max = limits_.max_output_bytes](const Value& s, CallArgs& a) -> Value {
           if (a.args.size() < 2) throw Error("replace() takes at least 2 arguments");
           int64_t count = a.args.size() > 2 ? a.args[2].as_int() : -1;
-          return Value(py_replace(s.as_string(), a.args[0].str(), a.args[1].str(), count));
+          return Value(py_replace(s.as_string(), a.args[0].str(), a.args[1].str(), count, max));
         });
       if (name == "find" || name == "rfind" || name == "count" || name == "index")
         return bind([name](const Value& s, CallArgs& a) -> Value {
@@ -1219,7 +1217,8 @@ class Renderer {
     if (n == "replace") {
       if (a.args.size() < 2) fail(line, "replace filter needs two arguments");
       const Value* c = farg(a, 2, "count");
-      return Value(py_replace(need_str(), a.args[0].str(), a.args[1].str(), c && !c->is_none() ? c->as_int() : -1));
+      return Value(py_replace(need_str(), a.args[0].str(), a.args[1].str(), c && !c->is_none() ? c->as_int() : -1,
+                              limits_.max_output_bytes));
     }
     if (n == "join") {
       const Value* sep = farg(a, 0, "d");
@@ -1229,7 +1228,7 @@ class Renderer {
       for (auto& it : iterate(v, line)) {
         if (!first) out += sep ? sep->str() : "";
         out += (attr ? attr_path(it, attr->str(), line) : it).str();
-        if (out.size() > kMaxStringBytes) fail(line, "string too long");
+        if (out.size() > limits_.max_output_bytes) fail(line, "string too long");
         first = false;
       }
       return Value(out);
@@ -1407,7 +1406,7 @@ class Renderer {
       const Value* w = farg(a, 0, "width");
       const Value* first = farg(a, 1, "first");
       const Value* blank = farg(a, 2, "blank");
-      if (w && !w->is_string()) check_string_size(static_cast<size_t>(std::clamp<int64_t>(w->as_int(), 0, INT64_MAX)));
+      if (w && !w->is_string() && w->as_int() > static_cast<int64_t>(limits_.max_output_bytes)) fail(line, "string too long");
       std::string ind = w ? (w->is_string() ? w->as_string() : std::string(static_cast<size_t>(std::max<int64_t>(w->as_int(), 0)), ' '))
                           : std::string(4, ' ');
       std::string s = need_str() + "\n";

@@ -46,11 +46,8 @@ class MemoryFile {
   std::string path_;
 };
 
-// The directory with the committed fixtures the targets load fixed tokenizers from.
-inline std::string fixtures_dir() {
-  if (const char* env = std::getenv("REWARDKIT_FUZZ_FIXTURES")) return env;
-  return REWARDKIT_FUZZ_SOURCE_DIR;
-}
+// The repository root: the targets load fixed tokenizers from its committed fixtures.
+inline std::string fixtures_dir() { return REWARDKIT_FUZZ_SOURCE_DIR; }
 
 inline std::string_view as_text(const uint8_t* data, size_t size) {
   return {reinterpret_cast<const char*>(data), size};
