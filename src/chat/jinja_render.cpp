@@ -365,6 +365,24 @@ class Renderer {
     fail(line, v.name().empty() ? std::string("value is undefined") : v.name());
   }
 
+  // ---- work ----
+  void charge(int64_t steps, int line) {
+    steps_ += steps;
+    if (steps_ > limits_.max_steps)
+      fail(line, fmt::format("the template does more than {} steps of work", limits_.max_steps));
+  }
+  // What producing `v` cost (RenderLimits::max_steps): strings are copied with every value,
+  // lists and dicts only when a node builds them (a name or an item shares them).
+  static int64_t cost_of(const Value& v, Expr::Kind made_by) {
+    if (v.is_string()) return static_cast<int64_t>(v.as_string().size() / 64);
+    const bool shares = made_by == Expr::Kind::Name || made_by == Expr::Kind::Attr ||
+                        made_by == Expr::Kind::Index || made_by == Expr::Kind::Literal;
+    if (shares) return 0;
+    if (v.is_list()) return 4 * static_cast<int64_t>(v.as_list().size());
+    if (v.is_dict()) return 4 * static_cast<int64_t>(v.as_dict().items.size());
+    return 0;
+  }
+
   // ---- output ----
   void emit(std::string& out, const std::string& s) {
     if (out.size() + s.size() > limits_.max_output_bytes)
@@ -383,7 +401,10 @@ class Renderer {
 
   Flow exec(const Stmt& s, std::string& out) {
     switch (s.kind) {
-      case Stmt::Kind::Text: emit(out, s.text); return Flow::Normal;
+      case Stmt::Kind::Text:
+        charge(1 + static_cast<int64_t>(s.text.size() / 64), s.line);
+        emit(out, s.text);
+        return Flow::Normal;
       case Stmt::Kind::Output: {
         Value v = eval(*s.expr);
         emit(out, v.str());
@@ -464,6 +485,7 @@ class Renderer {
 
   Flow exec_for(const Stmt& s, std::string& out) {
     ValueList all = iterate(eval(*s.expr), s.line);
+    charge(4 * static_cast<int64_t>(all.size()), s.line);  // the copy iterate() made
     frames_.push_back(std::make_shared<ValueDict>());
     ValueList items;
     if (s.cond) {
@@ -479,6 +501,7 @@ class Renderer {
     for (int64_t i = 0; i < n; ++i) {
       if (++iterations_ > limits_.max_loop_iterations)
         fail(s.line, fmt::format("more than {} loop iterations", limits_.max_loop_iterations));
+      charge(32, s.line);
       frames_.back() = std::make_shared<ValueDict>();
       bind_targets(s, items[i]);
       // The keys are distinct: append them directly (set() would search for each one).
@@ -560,6 +583,12 @@ class Renderer {
 
   // ---- expressions ----
   Value eval(const Expr& e) {
+    Value v = eval_node(e);
+    charge(1 + cost_of(v, e.kind), e.line);
+    return v;
+  }
+
+  Value eval_node(const Expr& e) {
     switch (e.kind) {
       case Expr::Kind::Literal: return e.value;
       case Expr::Kind::Name: return lookup(e.name);
@@ -1451,6 +1480,7 @@ class Renderer {
   int loop_depth_ = 0;
   int call_depth_ = 0;
   int64_t iterations_ = 0;
+  int64_t steps_ = 0;
 };
 
 }  // namespace
