@@ -80,6 +80,16 @@ inline double fp32_tolerance(double x) {
   return std::max(1e-5, 2.0 * std::ldexp(1.0, std::ilogb(std::max(std::abs(x), 1e-30)) - 23));
 }
 
+// How far a float32 result may move when only the batch around it changes (its row among the
+// GEMM tiles, the padded length, which rows computed a shared prompt). Not bit for bit: BLAS
+// kernels round rows in an edge tile differently from the rest (OpenBLAS's sgemm on AMD EPYC,
+// AVX2: identical rows of one at::linear differ by up to 6 ulp), and a few layers carry that
+// to about 5e-6 relative on the tiny fixtures. `magnitude`: the size of what the value sums
+// (for a sum of log-probs, the sum of their absolute values; otherwise the value itself).
+// 1e-5 + 2e-6 * magnitude keeps a 3x margin over what was measured there, and stays far below
+// what a real fault (a wrong mask or position) moves: 1e-2 and more per token.
+inline double batch_tolerance(double magnitude) { return 1e-5 + 2e-6 * std::abs(magnitude); }
+
 // The options every numeric test loads with: CPU, float32 (the reference dtype), 2 threads.
 inline LoadOptions cpu_fp32_options() {
   LoadOptions o;

@@ -88,7 +88,10 @@ at::Tensor Decoder::attention(const LayerWeights& w, const at::Tensor& x, const 
   }
 #endif
   if (!out.defined()) {
-    at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).to(at::kFloat) * config_.attention_scale;
+    // Scores in float32 even for a bfloat16 model, as transformers' default (sdpa) attention keeps
+    // them: rounded to bf16 (steps of 1/16 at 10), the softmax of a sharp row is visibly off. The
+    // probabilities are rounded to the model dtype for the value product, as sdpa does too.
+    at::Tensor scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(-1, -2)) * config_.attention_scale;
     if (config_.attn_logit_softcapping) {
       const double cap = *config_.attn_logit_softcapping;
       scores = at::tanh(scores / cap) * cap;
