@@ -318,3 +318,21 @@ TEST(JinjaLimits, RealTemplatesOnLongConversationsUseLittleOfTheWorkBudget) {
   }
   EXPECT_EQ(rendered, 4);
 }
+
+TEST(JinjaIntegers, OverflowIsAnErrorNeverUndefinedBehaviour) {
+  // Python's integers are unbounded; ours are 64 bits, and a result past them is an error (the
+  // fuzz target found 3.5e103|int converting out of range). Everything in range is Python's.
+  for (const char* t : {"{{ 9223372036854775807 + 1 }}", "{{ -9223372036854775807 - 2 }}", "{{ 4294967296 * 4294967296 }}",
+                        "{{ (-9223372036854775807 - 1) // -1 }}", "{{ -(-9223372036854775807 - 1) }}", "{{ 3 ** 99 }}",
+                        "{{ (-9223372036854775807 - 1)|abs }}", "{{ [9223372036854775807, 1]|sum }}"})
+    EXPECT_NE(render_error(t).find("integer overflow"), std::string::npos) << t;
+  for (const char* t : {"{{ '%d' % 1e300 }}", "{{ 1e300|int }}", "{{ '1e400'|int }}", "{{ '99999999999999999999'|int }}"})
+    EXPECT_NE(render_error(t).find("no 64-bit integer value"), std::string::npos) << t;
+  EXPECT_EQ(render_unit("{{ (-9223372036854775807 - 1) % -1 }}"), "0");
+  EXPECT_EQ(render_unit("{{ 1 ** 9000000000000000000 }} {{ 2 ** 62 }} {{ (-2) ** 63 }}"),
+            "1 4611686018427387904 -9223372036854775808");
+  EXPECT_EQ(render_unit("{{ range(9223372036854775800, 9223372036854775807, 100)|list }}"), "[9223372036854775800]");
+  EXPECT_EQ(render_unit("{{ [1, 2, 3][::9223372036854775807] }} {{ [1, 2, 3][::-9223372036854775807] }}"), "[1] [3]");
+  EXPECT_EQ(render_unit("{{ 'nan'|float|int }} {{ 1e18|int }} {{ 2.5|int }} {{ '-7.9'|int }} {{ ' 42 '|int }} {{ 'x'|int(5) }}"),
+            "0 1000000000000000000 2 -7 42 5");
+}

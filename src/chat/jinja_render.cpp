@@ -5,14 +5,27 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <limits>
+#include <optional>
 
 namespace rewardkit::chat {
 namespace {
+
+// Python's integers are unbounded; templates never need more than 64 bits, so a result that
+// does not fit is a template error (kIntOverflow), never undefined behaviour.
+constexpr const char* kIntOverflow = "integer overflow: the result does not fit in 64 bits";
+
+// Python's int(x) for a float: NaN has no integer (nullopt); nor has a value outside int64.
+std::optional<int64_t> float_to_int(double f) {
+  if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0)) return std::nullopt;
+  return static_cast<int64_t>(f);
+}
 
 using Frames = std::vector<std::shared_ptr<ValueDict>>;
 
@@ -202,7 +215,13 @@ std::string printf_format(const std::string& f, const ValueList& args) {
       else { std::snprintf(buf, sizeof buf, (spec + "s").c_str(), s.c_str()); out += buf; }
     } else if (conv == 'd' || conv == 'i') {
       if (!v.is_number() && !v.is_bool()) throw Error("%d format: a real number is required");
-      std::snprintf(buf, sizeof buf, (spec + "lld").c_str(), static_cast<long long>(v.is_float() ? std::trunc(v.as_number()) : v.as_int()));
+      int64_t n = v.as_int();
+      if (v.is_float()) {
+        const auto i = float_to_int(v.as_number());
+        if (!i) throw Error(fmt::format("%d format: {} has no 64-bit integer value", python_float_repr(v.as_number())));
+        n = *i;
+      }
+      std::snprintf(buf, sizeof buf, (spec + "lld").c_str(), static_cast<long long>(n));
       out += buf;
     } else if (conv == 'f' || conv == 'e' || conv == 'g') {
       if (!v.is_number() && !v.is_bool()) throw Error("must be real number");
@@ -253,11 +272,13 @@ std::string html_escape(const std::string& s) {
 }
 
 int64_t py_floordiv(int64_t a, int64_t b) {
+  if (a == std::numeric_limits<int64_t>::min() && b == -1) throw Error(kIntOverflow);
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
 }
 int64_t py_mod(int64_t a, int64_t b) {
+  if (b == -1) return 0;  // INT64_MIN % -1 traps on x86
   int64_t m = a % b;
   if (m != 0 && ((m < 0) != (b < 0))) m += b;
   return m;
@@ -336,9 +357,10 @@ class Renderer {
             } else throw Error("range() expects 1 to 3 arguments");
             if (step == 0) throw Error("range() arg 3 must not be zero");
             ValueList l;
-            for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+            for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
               if (l.size() >= 100000) throw Error("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
               l.push_back(Value(i));
+              if (__builtin_add_overflow(i, step, &i)) break;
             }
             return Value::list(std::move(l));
           }, "range"));
@@ -633,7 +655,10 @@ class Renderer {
         Value v = eval(*e.items[0]);
         if (e.name == "not") return Value(!v.truthy());
         if (v.is_undefined()) undefined_error(v, e.line);
-        if (v.is_int() || v.is_bool()) return Value(e.name == "-" ? -v.as_int() : v.as_int());
+        if (v.is_int() || v.is_bool()) {
+          if (e.name == "-" && v.as_int() == std::numeric_limits<int64_t>::min()) fail(e.line, kIntOverflow);
+          return Value(e.name == "-" ? -v.as_int() : v.as_int());
+        }
         if (v.is_float()) return Value(e.name == "-" ? -v.as_number() : v.as_number());
         fail(e.line, fmt::format("bad operand type for unary {}: '{}'", e.name, v.type_name()));
       }
@@ -755,11 +780,17 @@ class Renderer {
       if (step > 0) {
         b = hs ? (start < 0 ? std::max<int64_t>(start + n, 0) : std::min(start, n)) : 0;
         en = he ? (stop < 0 ? std::max<int64_t>(stop + n, 0) : std::min(stop, n)) : n;
-        for (int64_t i = b; i < en; i += step) idx.push_back(static_cast<size_t>(i));
+        for (int64_t i = b; i < en;) {
+          idx.push_back(static_cast<size_t>(i));
+          if (__builtin_add_overflow(i, step, &i)) break;
+        }
       } else {
         b = hs ? (start < 0 ? std::max<int64_t>(start + n, -1) : std::min(start, n - 1)) : n - 1;
         en = he ? (stop < 0 ? std::max<int64_t>(stop + n, -1) : std::min(stop, n - 1)) : -1;
-        for (int64_t i = b; i > en; i += step) idx.push_back(static_cast<size_t>(i));
+        for (int64_t i = b; i > en;) {
+          idx.push_back(static_cast<size_t>(i));
+          if (__builtin_add_overflow(i, step, &i)) break;
+        }
       }
       return idx;
     };
@@ -841,8 +872,13 @@ class Renderer {
     if (b.is_undefined()) undefined_error(b, e.line);
     bool num = (a.is_number() || a.is_bool()) && (b.is_number() || b.is_bool());
     bool ints = num && !a.is_float() && !b.is_float();
+    int64_t r = 0;
+    auto checked = [&](bool overflowed) {
+      if (overflowed) fail(e.line, kIntOverflow);
+      return Value(r);
+    };
     if (op == "+") {
-      if (ints) return Value(a.as_int() + b.as_int());
+      if (ints) return checked(__builtin_add_overflow(a.as_int(), b.as_int(), &r));
       if (num) return Value(a.as_number() + b.as_number());
       if (a.is_string() && b.is_string()) {
         if (a.as_string().size() + b.as_string().size() > limits_.max_output_bytes) fail(e.line, "string too long");
@@ -855,10 +891,10 @@ class Renderer {
         return Value::list(std::move(l));
       }
     } else if (op == "-") {
-      if (ints) return Value(a.as_int() - b.as_int());
+      if (ints) return checked(__builtin_sub_overflow(a.as_int(), b.as_int(), &r));
       if (num) return Value(a.as_number() - b.as_number());
     } else if (op == "*") {
-      if (ints) return Value(a.as_int() * b.as_int());
+      if (ints) return checked(__builtin_mul_overflow(a.as_int(), b.as_int(), &r));
       if (num) return Value(a.as_number() * b.as_number());
       const Value* s = a.is_string() || a.is_list() ? &a : (b.is_string() || b.is_list() ? &b : nullptr);
       const Value* n = s == &a ? &b : &a;
@@ -884,7 +920,10 @@ class Renderer {
     } else if (op == "//") {
       if (num) {
         if (b.as_number() == 0) fail(e.line, "integer division or modulo by zero");
-        if (ints) return Value(py_floordiv(a.as_int(), b.as_int()));
+        if (ints) {
+          if (a.as_int() == std::numeric_limits<int64_t>::min() && b.as_int() == -1) fail(e.line, kIntOverflow);
+          return Value(py_floordiv(a.as_int(), b.as_int()));
+        }
         return Value(std::floor(a.as_number() / b.as_number()));
       }
     } else if (op == "%") {
@@ -904,11 +943,12 @@ class Renderer {
         }
       }
     } else if (op == "**") {
-      if (ints && b.as_int() >= 0) {
-        double r = std::pow(a.as_number(), b.as_number());
-        if (std::fabs(r) > 9.2e18) fail(e.line, "integer power too large");
-        int64_t out = 1;
-        for (int64_t i = 0; i < b.as_int(); ++i) out *= a.as_int();
+      if (ints && b.as_int() >= 0) {  // by squaring: 1 ** 10**18 must not loop 10**18 times
+        int64_t base = a.as_int(), out = 1;
+        for (int64_t k = b.as_int(); k > 0; k >>= 1) {
+          if ((k & 1) && __builtin_mul_overflow(out, base, &out)) fail(e.line, kIntOverflow);
+          if (k > 1 && __builtin_mul_overflow(base, base, &base)) fail(e.line, kIntOverflow);
+        }
         return Value(out);
       }
       if (num) return Value(std::pow(a.as_number(), b.as_number()));
@@ -1282,16 +1322,29 @@ class Renderer {
       const Value* d = farg(a, 0, "default");
       Value def = d ? *d : Value(static_cast<int64_t>(0));
       if (v.is_int() || v.is_bool()) return Value(v.as_int());
-      if (v.is_float()) return Value(static_cast<int64_t>(v.as_number()));
+      if (v.is_float()) {
+        if (std::isnan(v.as_number())) return def;  // as jinja2: int(nan) is a ValueError, so the default
+        const auto i = float_to_int(v.as_number());
+        if (!i) fail(line, fmt::format("int: {} has no 64-bit integer value", python_float_repr(v.as_number())));
+        return Value(*i);
+      }
       if (v.is_string() && v.as_string().find_first_of("xXpP") == std::string::npos) {
-        std::string s = py_strip(v.as_string(), nullptr, true, true);
-        try {
-          size_t used = 0;
-          int64_t r = std::stoll(s, &used, 10);
-          if (used == s.size()) return Value(r);
-          double f = std::stod(s, &used);
-          if (used == s.size()) return Value(static_cast<int64_t>(f));
-        } catch (...) {
+        // Python's int(s, 10), else int(float(s)), else the default; past 64 bits an error.
+        const std::string s = py_strip(v.as_string(), nullptr, true, true);
+        const char* const end_of_s = s.c_str() + s.size();
+        char* end = nullptr;
+        errno = 0;
+        const long long r = s.empty() ? 0 : std::strtoll(s.c_str(), &end, 10);
+        if (!s.empty() && end == end_of_s) {
+          if (errno == ERANGE) fail(line, fmt::format("int: {:.40} has no 64-bit integer value", s));
+          return Value(static_cast<int64_t>(r));
+        }
+        const double f = s.empty() ? 0 : std::strtod(s.c_str(), &end);  // '1e400' is inf, as in Python
+        if (!s.empty() && end == end_of_s) {
+          if (std::isnan(f)) return def;
+          const auto i = float_to_int(f);
+          if (!i) fail(line, fmt::format("int: {} has no 64-bit integer value", python_float_repr(f)));
+          return Value(*i);
         }
       }
       return def;
@@ -1312,7 +1365,10 @@ class Renderer {
       return def;
     }
     if (n == "abs") {
-      if (v.is_int()) return Value(v.as_int() < 0 ? -v.as_int() : v.as_int());
+      if (v.is_int()) {
+        if (v.as_int() == std::numeric_limits<int64_t>::min()) fail(line, kIntOverflow);
+        return Value(v.as_int() < 0 ? -v.as_int() : v.as_int());
+      }
       if (v.is_float()) return Value(std::fabs(v.as_number()));
       fail(line, "abs needs a number");
     }
@@ -1425,8 +1481,11 @@ class Renderer {
       Value acc = start ? *start : Value(static_cast<int64_t>(0));
       for (auto& it : iterate(v, line)) {
         Value x = attr ? attr_path(it, attr->str(), line) : it;
-        if (acc.is_int() && x.is_int()) acc = Value(acc.as_int() + x.as_int());
-        else if ((acc.is_number()) && (x.is_number())) acc = Value(acc.as_number() + x.as_number());
+        int64_t r = 0;
+        if (acc.is_int() && x.is_int()) {
+          if (__builtin_add_overflow(acc.as_int(), x.as_int(), &r)) fail(line, kIntOverflow);
+          acc = Value(r);
+        } else if ((acc.is_number()) && (x.is_number())) acc = Value(acc.as_number() + x.as_number());
         else fail(line, "sum needs numbers");
       }
       return acc;
