@@ -193,3 +193,47 @@ TEST(Engine, RejectsBadInputs) {
   EXPECT_THROW(model->logits(at::ones({1, too_long}, at::kLong), at::ones({1, too_long}, at::kLong)), Error);
 }
 
+// Prompt sharing: continuations scored against a prompt run once give the log-probs of the
+// joined sequences scored whole, within batch_tolerance (test_support.hpp: the two differ only
+// in which GEMM rows computed the prompt's keys). The prompt (9 tokens) is longer than the
+// windowed fixtures' window (4), so the window must count the prompt's positions; the
+// continuations have different lengths, so the batch is padded.
+class PromptSharing : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PromptSharing, ContinuationsMatchWholeSequences) {
+  auto model = Model::load((fixtures_dir() / "tiny" / GetParam()).string(), cpu_fp32_options());
+  at::manual_seed(7);
+  const int64_t vocab = model->info().vocab_size, P = 9;
+  const at::Tensor prompt = at::randint(vocab, {P}, at::kLong);
+  const std::vector<int64_t> lengths = {3, 11, 1, 6};
+  const int64_t longest = 11;
+  at::Tensor cont = at::zeros({static_cast<int64_t>(lengths.size()), longest}, at::kLong);
+  at::Tensor cont_mask = at::zeros_like(cont);
+  for (size_t b = 0; b < lengths.size(); ++b) {
+    cont[static_cast<int64_t>(b)].narrow(0, 0, lengths[b]).copy_(at::randint(vocab, {lengths[b]}, at::kLong));
+    cont_mask[static_cast<int64_t>(b)].narrow(0, 0, lengths[b]).fill_(1);
+  }
+  const auto cache = model->encode_prompt(prompt);
+  const at::Tensor shared = model->continuation_logprobs(*cache, cont, cont_mask).logprobs;
+  ASSERT_EQ(shared.sizes(), cont.sizes());
+  for (size_t b = 0; b < lengths.size(); ++b) {
+    const int64_t R = lengths[b];
+    const at::Tensor joined = at::cat({prompt, cont[static_cast<int64_t>(b)].narrow(0, 0, R)}).unsqueeze(0);
+    const at::Tensor whole = model->token_logprobs(joined, at::ones_like(joined)).logprobs[0];
+    for (int64_t t = 0; t < R; ++t) {
+      const double want = whole[P - 1 + t].item<double>(), got = shared[static_cast<int64_t>(b)][t].item<double>();
+      EXPECT_NEAR(got, want, batch_tolerance(want)) << "sequence " << b << " token " << t;
+    }
+    for (int64_t t = R; t < longest; ++t) EXPECT_EQ(shared[static_cast<int64_t>(b)][t].item<double>(), 0.0);
+  }
+  // An empty prompt has nothing to share; a continuation past the model's limit is refused.
+  EXPECT_THROW(model->encode_prompt(at::zeros({0}, at::kLong)), Error);
+  const int64_t too_long = model->info().max_length - P + 1;
+  const at::Tensor long_ids = at::zeros({1, too_long}, at::kLong);
+  EXPECT_THROW(model->continuation_logprobs(*cache, long_ids, at::ones_like(long_ids)), Error);
+}
+
+INSTANTIATE_TEST_SUITE_P(CausalFixtures, PromptSharing,
+                         ::testing::Values("llama_causal", "llama_mha_causal", "llama3rope_causal", "mistral_causal",
+                                           "qwen2_causal", "qwen3_causal", "gemma2_causal"),
+                         [](const auto& info) { return info.param; });

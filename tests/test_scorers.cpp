@@ -482,3 +482,45 @@ TEST(LogLikelihood, FollowUpRewardsMatchTransformers) {
 
 }  // namespace
 
+// Best-of-N: candidates for one prompt share its keys and values (ScoringOptions::share_prompts).
+// Their rewards and per-token log-probs equal unshared scoring within batch_tolerance (the
+// prompt's keys come from other GEMM rows), in input order, with a sample of another prompt between them and a
+// budget small enough to split a group's responses over several micro-batches.
+TEST(PromptSharing, BestOfNScoresEqualUnsharedScores) {
+  using rewardkit::ChatMessage;
+  std::vector<Sample> batch;
+  const std::vector<ChatMessage> question = {{"system", "You are a careful math tutor."},
+                                             {"user", "What is 17 times 3? Show your steps."}};
+  const char* replies[] = {"17 x 3 = 51.", "We add 17 three times: 17 + 17 = 34, 34 + 17 = 51. \\boxed{51}",
+                           "It is 41.", "", "Three times seventeen is fifty-one, so the answer is 51."};
+  for (size_t k = 0; k < std::size(replies); ++k) {
+    auto m = question;
+    m.push_back({"assistant", replies[k]});
+    batch.push_back(Sample::conversation(m, "candidate" + std::to_string(k)));
+    if (k == 1) batch.push_back(Sample::conversation({{"user", "Hi"}, {"assistant", "Hello!"}}, "other"));
+  }
+  rewardkit::ScoringOptions shared = small_batches(), unshared = small_batches();
+  shared.max_batch_tokens = unshared.max_batch_tokens = 160;
+  unshared.share_prompts = false;
+  auto expect_equal = [&](const rewardkit::ScoreResult& a, const rewardkit::ScoreResult& b, int models) {
+    ASSERT_EQ(a.details.size(), batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      EXPECT_NEAR(a.reward(i), b.reward(i), batch_tolerance(reward_magnitude(b, i, models))) << batch[i].id;
+      ASSERT_EQ(a.details[i].token_logprobs.size(), b.details[i].token_logprobs.size()) << batch[i].id;
+      for (size_t t = 0; t < a.details[i].token_logprobs.size(); ++t)
+        EXPECT_NEAR(a.details[i].token_logprobs[t], b.details[i].token_logprobs[t],
+                    batch_tolerance(b.details[i].token_logprobs[t]))
+            << batch[i].id << " token " << t;
+    }
+  };
+  {
+    auto a = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), shared);
+    auto b = rewardkit::LogLikelihoodScorer::load(model_dir("lm_strong"), cpu_fp32_options(), unshared);
+    expect_equal(a->score(batch), b->score(batch), 1);
+  }
+  {
+    auto a = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options(), shared);
+    auto b = rewardkit::DensityRatioScorer::load(model_dir("lm_strong"), model_dir("lm_weak"), cpu_fp32_options(), unshared);
+    expect_equal(a->score(batch), b->score(batch), 2);
+  }
+}

@@ -135,6 +135,7 @@ std::map<std::string, DomainCriteria> read_criteria(const std::string& path) {
 std::unique_ptr<Scorer> make_scorer_impl(const ScorerArgs& a) {
   ScoringOptions options;
   options.max_batch_tokens = a.batch_tokens;
+  options.share_prompts = a.share_prompts;
   options.truncate = a.truncate;
   options.chat.extra_json = a.chat_vars;
   if (a.method == "bt") return BradleyTerryScorer::load(a.model, a.load, options);
@@ -232,6 +233,9 @@ void add_scorer_options(CLI::App& cmd_ref, ScorerArgs& a, bool with_token_logpro
   cmd->add_option("--batch-tokens", args->batch_tokens, "at most this many padded tokens per forward pass")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("!--no-share-prompts", args->share_prompts,
+                "log-prob methods: score each sample whole instead of running a prompt that several samples "
+                "share once");
   cmd->add_flag("--truncate", args->truncate,
                 "drop prompt tokens from the left of a sample longer than the model's limit instead of failing it");
   add_load_options(*cmd, args->load);

@@ -25,6 +25,7 @@ struct ScorerArgs {
   std::string criteria;
   std::string chat_vars = "{}";
   int64_t batch_tokens = ScoringOptions{}.max_batch_tokens;
+  bool share_prompts = ScoringOptions{}.share_prompts;
   bool truncate = false;
   LoadOptions load;
   // The method-specific options, by flag name, to tell which were given.

@@ -16,6 +16,7 @@ namespace nn {
 class Decoder;
 struct ArchConfig;
 struct DecoderWeights;
+struct PrefixCache;
 }
 
 enum class ModelHead { CausalLM, SequenceClassification };
@@ -70,6 +71,13 @@ class Model {
   // Causal LMs: log-softmax computed in chunks of positions, keeping only the target token's
   // value and the argmax (never the whole [batch, time, vocab] in float32).
   TokenLogprobs token_logprobs(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
+  // Causal LMs, many continuations of one prompt: encode_prompt runs the prompt (unpadded, at
+  // least one token) once, and continuation_logprobs reads its keys and values for each batch
+  // of continuations: logprobs [batch, time] = log p(ids[b, t] | prompt, ids[b, :t]), 0 where the
+  // token is not real. Equal to token_logprobs on the joined sequences up to float rounding.
+  std::shared_ptr<const nn::PrefixCache> encode_prompt(const at::Tensor& prompt_ids) const;
+  TokenLogprobs continuation_logprobs(const nn::PrefixCache& prompt, const at::Tensor& input_ids,
+                                      const at::Tensor& attention_mask) const;
   // Sequence classifiers: the head [batch, num_labels] float32 at each sequence's last real
   // token (by the attention mask, not by searching for pad_token_id as HF does: the two agree
   // except when pad == eos and the text itself ends in eos, where HF reads one token early).
@@ -83,7 +91,10 @@ class Model {
   static std::shared_ptr<Model> assemble(const std::string& dir, nn::ArchConfig config, nn::DecoderWeights weights,
                                          const LoadOptions& options, at::Device device, at::ScalarType dtype,
                                          int64_t parameter_count);
-  void check_inputs(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
+  void check_inputs(const at::Tensor& input_ids, const at::Tensor& attention_mask, int64_t prefix_length = 0) const;
+  void check_causal_lm(const char* what) const;
+  // log p(targets[i]) under the head at hidden rows [n, hidden], in chunks; 0 where !valid.
+  TokenLogprobs pick_logprobs(const at::Tensor& rows, const at::Tensor& targets, const at::Tensor& valid) const;
   ModelInfo info_;
   std::unique_ptr<nn::Decoder> decoder_;
 };

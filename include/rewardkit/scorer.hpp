@@ -43,6 +43,11 @@ struct ScoringOptions {
   // A sample longer than the model's limit is an error naming it; with truncate, prompt tokens
   // are dropped from the left instead (RewardBench's rule) and SampleDetail says how many.
   bool truncate = false;
+  // Samples with the same prompt (best-of-N candidates, a DPO pair) run it once and their
+  // responses attend to its cached keys and values. Rewards agree with unshared scoring up to
+  // float rounding (about 1e-6 relative in float32); false reproduces one-sequence-at-a-time
+  // arithmetic exactly.
+  bool share_prompts = true;
   // Where ScoreResult::rewards is put ("cpu", "cuda:0", ...): the device of the caller's policy.
   std::string result_device = "cpu";
   // Template variables for chat formatting (e.g. {"enable_thinking": false}).

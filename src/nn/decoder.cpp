@@ -60,7 +60,8 @@ at::Tensor rotate_half(const at::Tensor& x) {
 }  // namespace
 
 at::Tensor Decoder::attention(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos,
-                              const at::Tensor& sin, const at::Tensor& allowed) const {
+                              const at::Tensor& sin, const at::Tensor& allowed, const LayerKV* past,
+                              LayerKV* keep) const {
   const int64_t B = x.size(0), T = x.size(1);
   const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim;
   // [B, T, heads, hd] -> [B, heads, T, hd]
@@ -75,11 +76,17 @@ at::Tensor Decoder::attention(const LayerWeights& w, const at::Tensor& x, const 
   k = k.transpose(1, 2);
   q = q * cos + rotate_half(q) * sin;
   k = k * cos + rotate_half(k) * sin;
+  if (keep) *keep = LayerKV{k, v};
+  if (past) {
+    const int64_t P = past->keys.size(2);
+    k = at::cat({past->keys.expand({B, nkv, P, hd}), k}, 2);
+    v = at::cat({past->values.expand({B, nkv, P, hd}), v}, 2);
+  }
   if (nkv != nh) {
     // Grouped-query attention: each KV head serves nh / nkv query heads, in HF's order.
-    const int64_t rep = nh / nkv;
-    k = k.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
-    v = v.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
+    const int64_t rep = nh / nkv, keys = k.size(2);
+    k = k.unsqueeze(2).expand({B, nkv, rep, keys, hd}).reshape({B, nh, keys, hd});
+    v = v.unsqueeze(2).expand({B, nkv, rep, keys, hd}).reshape({B, nh, keys, hd});
   }
   at::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2 && (TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 1)
@@ -110,31 +117,52 @@ at::Tensor Decoder::mlp(const LayerWeights& w, const at::Tensor& x) const {
   return linear(gate * linear(x, w.up_proj, w.up_bias), w.down_proj, w.down_bias);
 }
 
-at::Tensor Decoder::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) const {
+at::Tensor Decoder::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                            const PrefixCache* prefix) const {
   if (input_ids.dim() != 2 || attention_mask.sizes() != input_ids.sizes())
     throw Error("forward: input_ids and attention_mask must both be [batch, time]");
+  if (prefix && (prefix->length < 1 || prefix->keys.size() != weights_.layers.size()))
+    throw Error("forward: the prefix cache is empty or from another model");
+  return run(input_ids, attention_mask, prefix, nullptr);
+}
+
+PrefixCache Decoder::forward_prefix(const at::Tensor& prompt_ids) const {
+  if (prompt_ids.dim() != 1 || prompt_ids.size(0) < 1) throw Error("forward_prefix: the prompt must be [length >= 1]");
+  PrefixCache cache;
+  const at::Tensor ids = prompt_ids.view({1, -1});
+  const at::Tensor hidden = run(ids, at::ones_like(ids), nullptr, &cache);
+  cache.length = prompt_ids.size(0);
+  cache.last_hidden = hidden[0][cache.length - 1];
+  return cache;
+}
+
+at::Tensor Decoder::run(const at::Tensor& input_ids, const at::Tensor& attention_mask, const PrefixCache* prefix,
+                        PrefixCache* keep) const {
   const at::Tensor ids = input_ids.to(device_, at::kLong);
   const at::Tensor real = attention_mask.to(device_).to(at::kBool);
-  const int64_t T = ids.size(1);
+  const int64_t B = ids.size(0), T = ids.size(1);
+  const int64_t P = prefix ? prefix->length : 0;  // the prompt's tokens come first, all real
 
   // Positions count real tokens, so a sequence's rotary phases do not depend on its padding.
-  const at::Tensor positions = (real.to(at::kLong).cumsum(-1) - 1).clamp_min(0);
+  const at::Tensor positions = (real.to(at::kLong).cumsum(-1) - 1).clamp_min(0) + P;
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_.view({1, 1, -1});
   at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [B, 1, T, hd]
   const at::Tensor cos = emb.cos().to(dtype_), sin = emb.sin().to(dtype_);
 
-  // allowed[b, 0, i, j]: query i may read key j. Causal, real keys only, within the layer's
-  // window; the diagonal always, so padded rows stay finite.
-  const at::Tensor idx = at::arange(T, at::TensorOptions().dtype(at::kLong).device(device_));
-  const at::Tensor delta = idx.view({T, 1}) - idx.view({1, T});  // i - j
+  // allowed[b, 0, i, j]: query i (sequence index P + i) may read key j (the prompt's keys, then
+  // the sequence's). Causal, real keys only, within the layer's window; the diagonal always, so
+  // padded rows stay finite.
+  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
+  const at::Tensor delta = (at::arange(T, long_opts) + P).view({T, 1}) - at::arange(P + T, long_opts).view({1, P + T});
   const at::Tensor diagonal = delta.eq(0);
+  const at::Tensor real_keys = P == 0 ? real : at::cat({at::ones({B, P}, real.options()), real}, 1);
   std::map<int64_t, at::Tensor> allowed_by_window;
   auto allowed_for = [&](int64_t window) -> const at::Tensor& {
     auto it = allowed_by_window.find(window);
     if (it != allowed_by_window.end()) return it->second;
     at::Tensor causal = delta.ge(0);
     if (window > 0) causal = causal & delta.lt(window);
-    at::Tensor allowed = (causal.unsqueeze(0) & real.unsqueeze(1)) | diagonal.unsqueeze(0);
+    at::Tensor allowed = (causal.unsqueeze(0) & real_keys.unsqueeze(1)) | diagonal.unsqueeze(0);
     return allowed_by_window.emplace(window, allowed.unsqueeze(1)).first->second;
   };
 
@@ -142,10 +170,21 @@ at::Tensor Decoder::forward(const at::Tensor& input_ids, const at::Tensor& atten
   if (config_.embed_scale)
     h = h * at::scalar_tensor(std::sqrt(static_cast<double>(config_.hidden_size)),
                               at::TensorOptions().dtype(dtype_).device(device_));
+  if (keep) {
+    keep->keys.resize(weights_.layers.size());
+    keep->values.resize(weights_.layers.size());
+  }
   for (size_t i = 0; i < weights_.layers.size(); ++i) {
     const LayerWeights& w = weights_.layers[i];
     const at::Tensor& allowed = allowed_for(config_.layer_window[i]);
-    at::Tensor a = attention(w, rms_norm(h, w.input_layernorm), cos, sin, allowed);
+    const LayerKV past = prefix ? LayerKV{prefix->keys[i], prefix->values[i]} : LayerKV{};
+    LayerKV kept;
+    at::Tensor a = attention(w, rms_norm(h, w.input_layernorm), cos, sin, allowed, prefix ? &past : nullptr,
+                             keep ? &kept : nullptr);
+    if (keep) {
+      keep->keys[i] = kept.keys;
+      keep->values[i] = kept.values;
+    }
     if (config_.sandwich_norm) {
       h = h + rms_norm(a, w.post_attention_layernorm);
       h = h + rms_norm(mlp(w, rms_norm(h, w.pre_feedforward_layernorm)), w.post_feedforward_layernorm);

@@ -26,6 +26,14 @@ struct DecoderWeights {
   at::Tensor head_bias;     // optional
 };
 
+// A shared prompt's keys and values, computed once (Decoder::forward_prefix) and read by many
+// continuations (Decoder::forward with a prefix): best-of-N scoring runs the prompt once.
+struct PrefixCache {
+  int64_t length = 0;
+  std::vector<at::Tensor> keys, values;  // per layer [1, kv_heads, length, head_dim], rotary applied
+  at::Tensor last_hidden;                // [hidden]: the final-normed state at the last prompt token
+};
+
 class Decoder {
  public:
   Decoder(ArchConfig config, DecoderWeights weights, at::Device device, at::ScalarType dtype);
@@ -38,7 +46,13 @@ class Decoder {
   // input_ids, attention_mask: [batch, time], 1 in the mask for real tokens. Padding may be on
   // either side: positions count real tokens only, and padded keys are never attended to.
   // Returns the final-normed hidden states [batch, time, hidden] in the model dtype.
-  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
+  // With `prefix`, every sequence continues that prompt: its positions start after it and each
+  // query also reads the prompt's keys (the result covers the continuation tokens only).
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                     const PrefixCache* prefix = nullptr) const;
+
+  // Runs one unpadded prompt [length >= 1] and keeps what its continuations need.
+  PrefixCache forward_prefix(const at::Tensor& prompt_ids) const;
 
   // The head on hidden states [..., hidden]: float32 logits (soft-capped where the
   // architecture does) or classifier values.
@@ -46,8 +60,14 @@ class Decoder {
 
  private:
   at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
+  struct LayerKV {
+    at::Tensor keys, values;  // [batch, kv_heads, time, head_dim]
+  };
+  // `past`: keys and values before x's tokens (a prefix); `keep`: where to store x's own.
   at::Tensor attention(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                       const at::Tensor& allowed) const;
+                       const at::Tensor& allowed, const LayerKV* past, LayerKV* keep) const;
+  at::Tensor run(const at::Tensor& input_ids, const at::Tensor& attention_mask, const PrefixCache* prefix,
+                 PrefixCache* keep) const;
   at::Tensor mlp(const LayerWeights& w, const at::Tensor& x) const;
 
   ArchConfig config_;

@@ -81,13 +81,13 @@ std::shared_ptr<Model> Model::assemble(const std::string& dir, nn::ArchConfig co
 at::Device Model::device() const { return decoder_->device(); }
 at::ScalarType Model::dtype() const { return decoder_->dtype(); }
 
-void Model::check_inputs(const at::Tensor& ids, const at::Tensor& mask) const {
+void Model::check_inputs(const at::Tensor& ids, const at::Tensor& mask, int64_t prefix_length) const {
   if (!ids.defined() || ids.dim() != 2)
     throw Error("input_ids must be a [batch, time] tensor");
   if (!mask.defined() || mask.sizes() != ids.sizes())
     throw Error(fmt::format("attention_mask must have the shape of input_ids [{}, {}]", ids.size(0), ids.size(1)));
-  if (ids.size(1) > info_.max_length)
-    throw Error(fmt::format("{}: sequence of {} tokens exceeds max_length {}", info_.dir, ids.size(1),
+  if (prefix_length + ids.size(1) > info_.max_length)
+    throw Error(fmt::format("{}: sequence of {} tokens exceeds max_length {}", info_.dir, prefix_length + ids.size(1),
                             info_.max_length));
   if (ids.numel() == 0) return;
   if (at::isFloatingType(ids.scalar_type())) throw Error("input_ids must hold integers");
@@ -103,14 +103,62 @@ at::Tensor Model::hidden_states(const at::Tensor& ids, const at::Tensor& mask) c
 }
 
 at::Tensor Model::logits(const at::Tensor& ids, const at::Tensor& mask) const {
-  if (info_.head != ModelHead::CausalLM)
-    throw Error(fmt::format("{}: logits need a causal LM, this is {}", info_.dir, info_.architecture));
+  check_causal_lm("logits");
   return decoder_->apply_head(hidden_states(ids, mask));
 }
 
-TokenLogprobs Model::token_logprobs(const at::Tensor& ids, const at::Tensor& mask) const {
+void Model::check_causal_lm(const char* what) const {
   if (info_.head != ModelHead::CausalLM)
-    throw Error(fmt::format("{}: token log-probs need a causal LM, this is {}", info_.dir, info_.architecture));
+    throw Error(fmt::format("{}: {} need a causal LM, this is {}", info_.dir, what, info_.architecture));
+}
+
+TokenLogprobs Model::pick_logprobs(const at::Tensor& rows, const at::Tensor& targets, const at::Tensor& valid) const {
+  // Bound the float32 logits alive at once to about 64 MiB whatever the vocabulary.
+  const int64_t chunk = std::max<int64_t>(1, (int64_t{16} << 20) / info_.vocab_size);
+  std::vector<at::Tensor> lp, top;
+  for (int64_t start = 0; start < rows.size(0); start += chunk) {
+    const int64_t n = std::min(chunk, rows.size(0) - start);
+    const at::Tensor logp = at::log_softmax(decoder_->apply_head(rows.narrow(0, start, n)), -1);
+    lp.push_back(logp.gather(1, targets.narrow(0, start, n).unsqueeze(1)).squeeze(1));
+    top.push_back(logp.argmax(-1));
+  }
+  TokenLogprobs out;
+  out.logprobs = at::cat(lp).masked_fill(valid.logical_not(), 0.0);
+  out.top_ids = at::cat(top);
+  return out;
+}
+
+std::shared_ptr<const nn::PrefixCache> Model::encode_prompt(const at::Tensor& prompt_ids) const {
+  check_causal_lm("prompt caches");
+  if (!prompt_ids.defined() || prompt_ids.dim() != 1 || prompt_ids.size(0) < 1)
+    throw Error("encode_prompt: the prompt must be a [length >= 1] tensor");
+  const at::Tensor row = prompt_ids.view({1, -1});
+  check_inputs(row, at::ones_like(row));
+  return std::make_shared<const nn::PrefixCache>(decoder_->forward_prefix(prompt_ids));
+}
+
+TokenLogprobs Model::continuation_logprobs(const nn::PrefixCache& prompt, const at::Tensor& ids,
+                                           const at::Tensor& mask) const {
+  check_causal_lm("token log-probs");
+  check_inputs(ids, mask, prompt.length);
+  const int64_t B = ids.size(0), T = ids.size(1);
+  const auto opts = at::TensorOptions().device(decoder_->device());
+  if (T == 0 || B == 0)
+    return TokenLogprobs{at::zeros({B, T}, opts.dtype(at::kFloat)), at::zeros({B, T}, opts.dtype(at::kLong))};
+  const at::Tensor hidden = decoder_->forward(ids, mask, &prompt);
+  // Token t is predicted at t - 1, the first one at the prompt's last token.
+  const at::Tensor predicting =
+      at::cat({prompt.last_hidden.view({1, 1, -1}).expand({B, 1, hidden.size(2)}), hidden.narrow(1, 0, T - 1)}, 1);
+  const at::Tensor valid = mask.to(decoder_->device()).to(at::kBool).reshape({-1});
+  TokenLogprobs out = pick_logprobs(predicting.reshape({B * T, -1}),
+                                    ids.to(decoder_->device(), at::kLong).reshape({-1}), valid);
+  out.logprobs = out.logprobs.view({B, T});
+  out.top_ids = out.top_ids.view({B, T});
+  return out;
+}
+
+TokenLogprobs Model::token_logprobs(const at::Tensor& ids, const at::Tensor& mask) const {
+  check_causal_lm("token log-probs");
   check_inputs(ids, mask);  // also for inputs too short to run
   const int64_t B = ids.size(0), T = ids.size(1);
   TokenLogprobs out;
@@ -126,18 +174,9 @@ TokenLogprobs Model::token_logprobs(const at::Tensor& ids, const at::Tensor& mas
   const at::Tensor real = mask.to(decoder_->device()).to(at::kBool);
   const at::Tensor valid = (real.narrow(1, 0, T - 1) & real.narrow(1, 1, T - 1)).reshape({-1});
   const at::Tensor rows = hidden.narrow(1, 0, T - 1).reshape({B * (T - 1), -1});
-
-  // Bound the float32 logits alive at once to about 64 MiB whatever the vocabulary.
-  const int64_t chunk = std::max<int64_t>(1, (int64_t{16} << 20) / info_.vocab_size);
-  std::vector<at::Tensor> lp, top;
-  for (int64_t start = 0; start < rows.size(0); start += chunk) {
-    const int64_t n = std::min(chunk, rows.size(0) - start);
-    const at::Tensor logp = at::log_softmax(decoder_->apply_head(rows.narrow(0, start, n)), -1);
-    lp.push_back(logp.gather(1, targets.narrow(0, start, n).unsqueeze(1)).squeeze(1));
-    top.push_back(logp.argmax(-1));
-  }
-  out.logprobs = at::cat(lp).masked_fill(valid.logical_not(), 0.0).view({B, T - 1});
-  out.top_ids = at::cat(top).view({B, T - 1});
+  out = pick_logprobs(rows, targets, valid);
+  out.logprobs = out.logprobs.view({B, T - 1});
+  out.top_ids = out.top_ids.view({B, T - 1});
   return out;
 }
 

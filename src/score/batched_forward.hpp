@@ -12,8 +12,11 @@
 namespace rewardkit::score {
 
 // For each sample, log p(ids[t] | ids[..t]) for t from max(response_start, 1) to the end.
+// With share_prompts, samples whose prompts (the tokens before response_start) are the same run
+// that prompt once and their responses read its keys and values (best-of-N); the values agree
+// with the unshared ones up to float rounding.
 std::vector<std::vector<float>> response_logprobs(const Model& model, const std::vector<TokenizedSample>& samples,
-                                                  int64_t max_batch_tokens);
+                                                  int64_t max_batch_tokens, bool share_prompts = true);
 
 // A classifier's head at each sample's last token: [n, num_labels] float32 on the CPU.
 at::Tensor classifier_scores(const Model& model, const std::vector<TokenizedSample>& samples, int64_t max_batch_tokens);

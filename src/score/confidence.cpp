@@ -40,7 +40,8 @@ ScoreResult ConfidenceScorer::score(const std::vector<Sample>& samples) const {
   const Tokenizer& tokenizer = m.loaded.formatter.tokenizer();
   const auto tokenized =
       score::tokenize_samples(samples, m.loaded.formatter, *m.loaded.model, m.options, score::Formatting::log_probs);
-  auto logprobs = score::response_logprobs(*m.loaded.model, tokenized, m.options.max_batch_tokens);
+  auto logprobs =
+      score::response_logprobs(*m.loaded.model, tokenized, m.options.max_batch_tokens, m.options.share_prompts);
 
   std::vector<float> values(samples.size(), m.confidence.no_answer_reward);
   std::vector<SampleDetail> details;

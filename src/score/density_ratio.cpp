@@ -159,9 +159,10 @@ ScoreResult DensityRatioScorer::score(const std::vector<Sample>& samples) const 
 
   const auto tokenized =
       score::tokenize_samples(*to_score, formatter, *m.numerator.model, m.options, score::Formatting::log_probs);
-  auto num = score::response_logprobs(*m.numerator.model, tokenized, m.options.max_batch_tokens);
+  const int64_t budget = m.options.max_batch_tokens;
+  auto num = score::response_logprobs(*m.numerator.model, tokenized, budget, m.options.share_prompts);
   std::vector<std::vector<float>> den;
-  if (m.denominator) den = score::response_logprobs(*m.denominator->model, tokenized, m.options.max_batch_tokens);
+  if (m.denominator) den = score::response_logprobs(*m.denominator->model, tokenized, budget, m.options.share_prompts);
 
   std::vector<float> values(samples.size());
   std::vector<SampleDetail> details;

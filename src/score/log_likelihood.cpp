@@ -20,7 +20,7 @@ struct LogLikelihoodScorer::Impl {
                             std::vector<SampleDetail>* details) const {
     const Model& model = *loaded.model;
     const auto tokenized = score::tokenize_samples(samples, loaded.formatter, model, options, formatting);
-    auto logprobs = score::response_logprobs(model, tokenized, options.max_batch_tokens);
+    auto logprobs = score::response_logprobs(model, tokenized, options.max_batch_tokens, options.share_prompts);
     std::vector<float> values(samples.size());
     for (size_t i = 0; i < samples.size(); ++i) {
       const double sum = std::accumulate(logprobs[i].begin(), logprobs[i].end(), 0.0);

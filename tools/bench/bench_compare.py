@@ -62,6 +62,7 @@ def main():
                 "rk_mem": med(rk, "peak_rss_over_baseline_bytes"), "hf_mem": med(hf, "peak_rss_over_baseline_bytes"),
                 "weights": rk[0]["weight_bytes"], "hf_batch": hf[0]["batch_size"],
                 "ideal": rk[0].get("ideal_prompt_sharing_speedup"),
+                "sharing": (med(rk, "prompt_sharing_speedup") if "prompt_sharing_speedup" in rk[0] else None),
                 "versions": f"transformers {hf[0]['transformers']}, torch {hf[0]['torch']}",
             })
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {args.threads} threads; "
@@ -74,6 +75,10 @@ def main():
         print(f"| {r['workload']} | {r['tokens']} | {r['rk_tps']:.0f} | {r['hf_tps']:.0f} ({r['hf_batch']}) | "
               f"{r['rk_tps'] / r['hf_tps']:.2f}x | {100 * r['rk_frac']:.0f}% of {r['matmul'] / 1e9:.0f} GFLOP/s | "
               f"{mib(r['rk_mem'])} / {mib(r['hf_mem'])} / {mib(r['weights'])} |")
+    for r in rows:
+        if r["sharing"]:
+            print(f"\n{r['workload']}: prompt sharing {r['sharing']:.2f}x faster than scoring each sequence whole, "
+                  f"{100 * r['sharing'] / r['ideal']:.0f}% of the ideal {r['ideal']:.2f}x")
 
 
 if __name__ == "__main__":
