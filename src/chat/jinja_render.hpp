@@ -1,7 +1,8 @@
 #pragma once
 // Interprets a parsed template against a context of variables, with jinja2's semantics as
 // transformers configures them (ImmutableSandboxedEnvironment, loop controls, raise_exception,
-// strftime_now, namespace, its own tojson). Bounded: recursion depth, loop iterations, output size.
+// strftime_now, namespace, its own tojson). Bounded: recursion depth, loop iterations, output size,
+// steps of work; integer overflow is an error.
 #include "chat/jinja_ast.hpp"
 #include "chat/jinja_value.hpp"
 

@@ -61,9 +61,9 @@ seed fuzz_chat_template "$build"/seeds-templates/*
 seed fuzz_records "$root"/models/arith-data/*.jsonl "$root"/examples/embedding/pairs.jsonl
 
 # Each target: -max_total_time bounds the run; a single input over -timeout seconds (60: the
-# instrumentation makes the renderer about 20x slower than a release build, so the chat
-# template loop bound of a million iterations takes some 20 s here) or
-# -rss_limit_mb of memory is a finding.
+# instrumentation makes the renderer about 10x slower than a release build, so a chat template
+# that spends its whole work budget, twice per input, takes some 4 s here, several times that on a
+# loaded machine) or -rss_limit_mb of memory is a finding.
 status=0
 for target in ${FUZZ_TARGETS:-fuzz_safetensors fuzz_config_json fuzz_tokenizer_json fuzz_tokenize_text fuzz_sentencepiece_model fuzz_chat_template fuzz_records}; do
   mkdir -p "$build/artifacts/$target"
