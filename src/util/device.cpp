@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 
+#include <dlfcn.h>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -14,6 +16,26 @@
 namespace rewardkit::util {
 
 namespace {
+
+// OpenBLAS, when it is the BLAS libtorch calls (Debian's libblas.so.3 alternatives), found by
+// symbol so that rewardkit runs on any BLAS.
+struct OpenBlas {
+  int (*get_parallel)() = nullptr;  // 0 serial, 1 pthreads, 2 OpenMP
+  void (*set_num_threads)(int) = nullptr;
+  int (*get_num_threads)() = nullptr;
+};
+
+const OpenBlas& openblas() {
+  static const OpenBlas blas = [] {
+    OpenBlas b;
+    b.get_parallel = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
+    b.set_num_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    b.get_num_threads = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    return b;
+  }();
+  return blas;
+}
+
 int cuda_device_count() {
   if (!at::hasCUDA()) return 0;
   return static_cast<int>(at::detail::getCUDAHooks().getNumGPUs());
@@ -77,7 +99,35 @@ void apply_threads(int threads) {
   if (threads < 0) throw Error(fmt::format("threads = {}: must be 0 (all cores) or positive", threads));
   int n = threads;
   if (n == 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (at::get_num_threads() != n) at::set_num_threads(n);
+  const OpenBlas& blas = openblas();
+  if (blas.set_num_threads) blas.set_num_threads(n);  // OpenBLAS otherwise takes every core
+  // A pthreads OpenBLAS keeps a pool of its own beside ATen's OpenMP one, and on the same cores
+  // the two pools' waiting threads spin against each other: scoring ran 1.7x (bt, small shape)
+  // to 3x (the demo eval) slower than with one pool. Then the matrix products get the n threads
+  // and ATen's other ops one. An OpenMP OpenBLAS shares ATen's pool (the fast setup, see README).
+  const int aten_threads = blas_threads_apart() ? 1 : n;
+  if (at::get_num_threads() != aten_threads) at::set_num_threads(aten_threads);
+}
+
+bool blas_threads_apart() {
+  const OpenBlas& blas = openblas();
+  return blas.get_parallel && blas.get_parallel() == 1;
+}
+
+int blas_threads() {
+  const OpenBlas& blas = openblas();
+  return blas.get_num_threads ? blas.get_num_threads() : -1;
+}
+
+std::string blas_name() {
+  const OpenBlas& blas = openblas();
+  if (!blas.get_parallel) return "not OpenBLAS";
+  switch (blas.get_parallel()) {
+    case 0: return "OpenBLAS (serial)";
+    case 1: return "OpenBLAS (pthreads)";
+    case 2: return "OpenBLAS (OpenMP)";
+    default: return "OpenBLAS";
+  }
 }
 
 std::string dtype_name(at::ScalarType t) {
