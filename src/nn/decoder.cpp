@@ -60,7 +60,7 @@ at::Tensor rotate_half(const at::Tensor& x) {
 }  // namespace
 
 at::Tensor Decoder::attention(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos,
-                              const at::Tensor& sin, const at::Tensor& allowed, const LayerKV* past,
+                              const at::Tensor& sin, const at::Tensor& blocked, const LayerKV* past,
                               LayerKV* keep) const {
   const int64_t B = x.size(0), T = x.size(1);
   const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim;
@@ -82,30 +82,32 @@ at::Tensor Decoder::attention(const LayerWeights& w, const at::Tensor& x, const 
     k = at::cat({past->keys.expand({B, nkv, P, hd}), k}, 2);
     v = at::cat({past->values.expand({B, nkv, P, hd}), v}, 2);
   }
-  if (nkv != nh) {
-    // Grouped-query attention: each KV head serves nh / nkv query heads, in HF's order.
-    const int64_t rep = nh / nkv, keys = k.size(2);
-    k = k.unsqueeze(2).expand({B, nkv, rep, keys, hd}).reshape({B, nh, keys, hd});
-    v = v.unsqueeze(2).expand({B, nkv, rep, keys, hd}).reshape({B, nh, keys, hd});
-  }
+  const int64_t S = k.size(2), rep = nh / nkv;
   at::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2 && (TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 1)
   if (!config_.attn_logit_softcapping) {
-    out = at::scaled_dot_product_attention(q, k, v, allowed, 0.0, false, config_.attention_scale);
+    // Grouped-query attention: each KV head serves nh / nkv query heads, in HF's order.
+    const at::Tensor kh = k.unsqueeze(2).expand({B, nkv, rep, S, hd}).reshape({B, nh, S, hd});
+    const at::Tensor vh = v.unsqueeze(2).expand({B, nkv, rep, S, hd}).reshape({B, nh, S, hd});
+    out = at::scaled_dot_product_attention(q, kh, vh, blocked.logical_not(), 0.0, false, config_.attention_scale);
   }
 #endif
   if (!out.defined()) {
+    // Grouped-query attention without copying keys and values per query head: the nh / nkv
+    // query heads that read one KV head (HF's order) are stacked along time, [B, nkv, rep * T, hd].
+    // The scale is applied to q (T x hd values) rather than to the scores (T x S).
     // Scores in float32 even for a bfloat16 model, as transformers' default (sdpa) attention keeps
     // them: rounded to bf16 (steps of 1/16 at 10), the softmax of a sharp row is visibly off. The
     // probabilities are rounded to the model dtype for the value product, as sdpa does too.
-    at::Tensor scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(-1, -2)) * config_.attention_scale;
+    const at::Tensor qg = (q.to(at::kFloat) * config_.attention_scale).reshape({B, nkv, rep * T, hd});
+    at::Tensor scores = at::matmul(qg, k.to(at::kFloat).transpose(-1, -2));  // [B, nkv, rep * T, S]
     if (config_.attn_logit_softcapping) {
       const double cap = *config_.attn_logit_softcapping;
       scores = at::tanh(scores / cap) * cap;
     }
-    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
-    at::Tensor probs = at::softmax(scores, -1).to(dtype_);
-    out = at::matmul(probs, v);
+    scores.view({B, nkv, rep, T, S}).masked_fill_(blocked.view({B, 1, 1, T, S}), -std::numeric_limits<float>::infinity());
+    const at::Tensor probs = at::softmax(scores, -1).to(dtype_);
+    out = at::matmul(probs, v).view({B, nh, T, hd});
   }
   out = out.transpose(1, 2).reshape({B, T, nh * hd});
   return linear(out, w.o_proj, w.o_bias);
@@ -149,21 +151,21 @@ at::Tensor Decoder::run(const at::Tensor& input_ids, const at::Tensor& attention
   at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [B, 1, T, hd]
   const at::Tensor cos = emb.cos().to(dtype_), sin = emb.sin().to(dtype_);
 
-  // allowed[b, 0, i, j]: query i (sequence index P + i) may read key j (the prompt's keys, then
-  // the sequence's). Causal, real keys only, within the layer's window; the diagonal always, so
-  // padded rows stay finite.
+  // blocked[b, 0, i, j]: query i (sequence index P + i) may not read key j (the prompt's keys, then
+  // the sequence's). Allowed: causal, real keys only, within the layer's window; the diagonal
+  // always, so padded rows stay finite.
   const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
   const at::Tensor delta = (at::arange(T, long_opts) + P).view({T, 1}) - at::arange(P + T, long_opts).view({1, P + T});
   const at::Tensor diagonal = delta.eq(0);
   const at::Tensor real_keys = P == 0 ? real : at::cat({at::ones({B, P}, real.options()), real}, 1);
-  std::map<int64_t, at::Tensor> allowed_by_window;
-  auto allowed_for = [&](int64_t window) -> const at::Tensor& {
-    auto it = allowed_by_window.find(window);
-    if (it != allowed_by_window.end()) return it->second;
+  std::map<int64_t, at::Tensor> blocked_by_window;
+  auto blocked_for = [&](int64_t window) -> const at::Tensor& {
+    auto it = blocked_by_window.find(window);
+    if (it != blocked_by_window.end()) return it->second;
     at::Tensor causal = delta.ge(0);
     if (window > 0) causal = causal & delta.lt(window);
     at::Tensor allowed = (causal.unsqueeze(0) & real_keys.unsqueeze(1)) | diagonal.unsqueeze(0);
-    return allowed_by_window.emplace(window, allowed.unsqueeze(1)).first->second;
+    return blocked_by_window.emplace(window, allowed.logical_not().unsqueeze(1)).first->second;
   };
 
   at::Tensor h = at::embedding(weights_.embed_tokens, ids);
@@ -176,10 +178,10 @@ at::Tensor Decoder::run(const at::Tensor& input_ids, const at::Tensor& attention
   }
   for (size_t i = 0; i < weights_.layers.size(); ++i) {
     const LayerWeights& w = weights_.layers[i];
-    const at::Tensor& allowed = allowed_for(config_.layer_window[i]);
+    const at::Tensor& blocked = blocked_for(config_.layer_window[i]);
     const LayerKV past = prefix ? LayerKV{prefix->keys[i], prefix->values[i]} : LayerKV{};
     LayerKV kept;
-    at::Tensor a = attention(w, rms_norm(h, w.input_layernorm), cos, sin, allowed, prefix ? &past : nullptr,
+    at::Tensor a = attention(w, rms_norm(h, w.input_layernorm), cos, sin, blocked, prefix ? &past : nullptr,
                              keep ? &kept : nullptr);
     if (keep) {
       keep->keys[i] = kept.keys;

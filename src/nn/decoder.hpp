@@ -63,9 +63,10 @@ class Decoder {
   struct LayerKV {
     at::Tensor keys, values;  // [batch, kv_heads, time, head_dim]
   };
-  // `past`: keys and values before x's tokens (a prefix); `keep`: where to store x's own.
+  // `blocked` [batch, 1, time, keys]: the keys a query may not read. `past`: keys and values
+  // before x's tokens (a prefix); `keep`: where to store x's own.
   at::Tensor attention(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                       const at::Tensor& allowed, const LayerKV* past, LayerKV* keep) const;
+                       const at::Tensor& blocked, const LayerKV* past, LayerKV* keep) const;
   at::Tensor run(const at::Tensor& input_ids, const at::Tensor& attention_mask, const PrefixCache* prefix,
                  PrefixCache* keep) const;
   at::Tensor mlp(const LayerWeights& w, const at::Tensor& x) const;
