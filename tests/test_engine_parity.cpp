@@ -237,3 +237,39 @@ INSTANTIATE_TEST_SUITE_P(CausalFixtures, PromptSharing,
                          ::testing::Values("llama_causal", "llama_mha_causal", "llama3rope_causal", "mistral_causal",
                                            "qwen2_causal", "qwen3_causal", "gemma2_causal"),
                          [](const auto& info) { return info.param; });
+
+// Scoring only the responses: token_logprobs with first_target gives the full call's log-probs
+// from each row's first target on (the same hidden states through the same head, within
+// batch_tolerance: a GEMM rounds a row by where it falls in its tiles), and 0 / top id -1 before
+// it, on a padded batch with a different start per row.
+class ResponseOnlyLogprobs : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ResponseOnlyLogprobs, EqualTheFullCallWhereScoredAndZeroBefore) {
+  auto model = Model::load((fixtures_dir() / "tiny" / GetParam()).string(), cpu_fp32_options());
+  at::manual_seed(11);
+  const std::vector<int64_t> lengths = {12, 5, 9}, first = {7, 1, 9};  // 9: no target left to score
+  const int64_t T = 12;
+  at::Tensor ids = at::randint(model->info().vocab_size, {3, T}, at::kLong);
+  at::Tensor mask = at::zeros_like(ids);
+  for (size_t b = 0; b < lengths.size(); ++b) mask[static_cast<int64_t>(b)].narrow(0, 0, lengths[b]).fill_(1);
+  const TokenLogprobs full = model->token_logprobs(ids, mask);
+  const TokenLogprobs part = model->token_logprobs(ids, mask, at::tensor(first));
+  ASSERT_EQ(part.logprobs.sizes(), full.logprobs.sizes());
+  for (int64_t b = 0; b < 3; ++b)
+    for (int64_t t = 0; t + 1 < T; ++t) {
+      const bool scored = t + 1 >= first[static_cast<size_t>(b)] && t + 1 < lengths[static_cast<size_t>(b)];
+      const float got = part.logprobs[b][t].item<float>();
+      if (scored) {
+        const float want = full.logprobs[b][t].item<float>();
+        EXPECT_NEAR(got, want, batch_tolerance(want)) << "row " << b << " target " << t + 1;
+        EXPECT_EQ(part.top_ids[b][t].item<int64_t>(), full.top_ids[b][t].item<int64_t>());
+      } else {
+        EXPECT_EQ(got, 0.0f) << "row " << b << " target " << t + 1;
+        EXPECT_EQ(part.top_ids[b][t].item<int64_t>(), -1);
+      }
+    }
+  EXPECT_THROW(model->token_logprobs(ids, mask, at::tensor(std::vector<int64_t>{1, 2})), Error);
+}
+
+INSTANTIATE_TEST_SUITE_P(CausalFixtures, ResponseOnlyLogprobs, ::testing::Values("llama_causal", "gemma2_causal"),
+                         [](const auto& info) { return info.param; });

@@ -40,7 +40,7 @@ struct ModelInfo {
 // Per-token log-probabilities of a causal LM: for t in [0, T-1), log p(ids[t+1] | ids[..t]).
 struct TokenLogprobs {
   at::Tensor logprobs;  // [batch, time - 1] float32; 0 unless tokens t and t+1 are both real
-  at::Tensor top_ids;   // [batch, time - 1] int64: argmax prediction at each position
+  at::Tensor top_ids;   // [batch, time - 1] int64: argmax prediction at each position, -1 where no log-prob is
 };
 
 class Model {
@@ -71,6 +71,10 @@ class Model {
   // Causal LMs: log-softmax computed in chunks of positions, keeping only the target token's
   // value and the argmax (never the whole [batch, time, vocab] in float32).
   TokenLogprobs token_logprobs(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
+  // The same for the targets from first_target[b] on (an index into ids[b]; [batch], integers):
+  // earlier positions are 0 (top_ids -1) and cost no head work. A prompt's tokens are not scored.
+  TokenLogprobs token_logprobs(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                               const at::Tensor& first_target) const;
   // Causal LMs, many continuations of one prompt: encode_prompt runs the prompt (unpadded, at
   // least one token) once, and continuation_logprobs reads its keys and values for each batch
   // of continuations: logprobs [batch, time] = log p(ids[b, t] | prompt, ids[b, :t]), 0 where the

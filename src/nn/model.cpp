@@ -113,18 +113,26 @@ void Model::check_causal_lm(const char* what) const {
 }
 
 TokenLogprobs Model::pick_logprobs(const at::Tensor& rows, const at::Tensor& targets, const at::Tensor& valid) const {
-  // Bound the float32 logits alive at once to about 64 MiB whatever the vocabulary.
+  // Only the rows whose log-prob is wanted go through the vocabulary head (the head is most of a
+  // small model's work, and a prompt's positions are often not scored), in chunks that bound the
+  // float32 logits alive at once to about 64 MiB whatever the vocabulary.
+  const at::Tensor wanted = valid.nonzero().squeeze(1);
+  const at::Tensor wanted_rows = rows.index_select(0, wanted), wanted_targets = targets.index_select(0, wanted);
   const int64_t chunk = std::max<int64_t>(1, (int64_t{16} << 20) / info_.vocab_size);
   std::vector<at::Tensor> lp, top;
-  for (int64_t start = 0; start < rows.size(0); start += chunk) {
-    const int64_t n = std::min(chunk, rows.size(0) - start);
-    const at::Tensor logp = at::log_softmax(decoder_->apply_head(rows.narrow(0, start, n)), -1);
-    lp.push_back(logp.gather(1, targets.narrow(0, start, n).unsqueeze(1)).squeeze(1));
+  for (int64_t start = 0; start < wanted_rows.size(0); start += chunk) {
+    const int64_t n = std::min(chunk, wanted_rows.size(0) - start);
+    const at::Tensor logp = at::log_softmax(decoder_->apply_head(wanted_rows.narrow(0, start, n)), -1);
+    lp.push_back(logp.gather(1, wanted_targets.narrow(0, start, n).unsqueeze(1)).squeeze(1));
     top.push_back(logp.argmax(-1));
   }
   TokenLogprobs out;
-  out.logprobs = at::cat(lp).masked_fill(valid.logical_not(), 0.0);
-  out.top_ids = at::cat(top);
+  out.logprobs = at::zeros({rows.size(0)}, rows.options().dtype(at::kFloat));
+  out.top_ids = at::full({rows.size(0)}, -1, rows.options().dtype(at::kLong));
+  if (!lp.empty()) {
+    out.logprobs.index_copy_(0, wanted, at::cat(lp));
+    out.top_ids.index_copy_(0, wanted, at::cat(top));
+  }
   return out;
 }
 
@@ -158,9 +166,15 @@ TokenLogprobs Model::continuation_logprobs(const nn::PrefixCache& prompt, const 
 }
 
 TokenLogprobs Model::token_logprobs(const at::Tensor& ids, const at::Tensor& mask) const {
+  return token_logprobs(ids, mask, at::Tensor());
+}
+
+TokenLogprobs Model::token_logprobs(const at::Tensor& ids, const at::Tensor& mask, const at::Tensor& first_target) const {
   check_causal_lm("token log-probs");
   check_inputs(ids, mask);  // also for inputs too short to run
   const int64_t B = ids.size(0), T = ids.size(1);
+  if (first_target.defined() && (first_target.dim() != 1 || first_target.size(0) != B))
+    throw Error(fmt::format("token_logprobs: first_target must be a [batch = {}] tensor", B));
   TokenLogprobs out;
   const auto opts = at::TensorOptions().device(decoder_->device());
   if (T < 2) {
@@ -172,9 +186,13 @@ TokenLogprobs Model::token_logprobs(const at::Tensor& ids, const at::Tensor& mas
   const at::Tensor targets = ids.to(decoder_->device(), at::kLong).narrow(1, 1, T - 1).reshape({-1});
   // A log-prob is defined where both the predicting position and the target are real tokens.
   const at::Tensor real = mask.to(decoder_->device()).to(at::kBool);
-  const at::Tensor valid = (real.narrow(1, 0, T - 1) & real.narrow(1, 1, T - 1)).reshape({-1});
+  at::Tensor valid = real.narrow(1, 0, T - 1) & real.narrow(1, 1, T - 1);
+  if (first_target.defined()) {
+    const at::Tensor target_index = at::arange(1, T, opts.dtype(at::kLong)).view({1, T - 1});
+    valid = valid & target_index.ge(first_target.to(decoder_->device(), at::kLong).view({B, 1}));
+  }
   const at::Tensor rows = hidden.narrow(1, 0, T - 1).reshape({B * (T - 1), -1});
-  out = pick_logprobs(rows, targets, valid);
+  out = pick_logprobs(rows, targets, valid.reshape({-1}));
   out.logprobs = out.logprobs.view({B, T - 1});
   out.top_ids = out.top_ids.view({B, T - 1});
   return out;

@@ -109,7 +109,10 @@ std::vector<std::vector<float>> response_logprobs(const Model& model, const std:
       rest_index.push_back(i);
     }
   for_each_batch(rest, max_batch_tokens, [&](const std::vector<size_t>& batch, const at::Tensor& ids, const at::Tensor& mask) {
-    const at::Tensor lp = model.token_logprobs(ids, mask).logprobs.to(at::kCPU).contiguous();
+    // Only the responses' tokens go through the vocabulary head.
+    std::vector<int64_t> first(batch.size());
+    for (size_t b = 0; b < batch.size(); ++b) first[b] = std::max<int64_t>(rest[batch[b]].response_start, 1);
+    const at::Tensor lp = model.token_logprobs(ids, mask, at::tensor(first)).logprobs.to(at::kCPU).contiguous();
     auto a = lp.accessor<float, 2>();
     for (size_t b = 0; b < batch.size(); ++b) {
       const TokenizedSample& s = rest[batch[b]];
