@@ -214,7 +214,23 @@ TEST(LoadOptions, DeviceAndDtypeNames) {
   const at::Device cpu(at::kCPU);
   EXPECT_EQ(util::resolve_dtype("float32", cpu, ""), at::kFloat);
   EXPECT_EQ(util::resolve_dtype("bf16", cpu, ""), at::kBFloat16);
-  EXPECT_EQ(util::resolve_dtype("float16", cpu, ""), at::kHalf);
+  // float16 on the CPU only where this libtorch can multiply it, else a clear error at load.
+  bool half_mm = true;
+  try {
+    at::mm(at::ones({2, 2}, at::kHalf), at::ones({2, 2}, at::kHalf));
+  } catch (const c10::Error&) {
+    half_mm = false;
+  }
+  if (half_mm) {
+    EXPECT_EQ(util::resolve_dtype("float16", cpu, ""), at::kHalf);
+  } else {
+    try {
+      util::resolve_dtype("float16", cpu, "");
+      ADD_FAILURE() << "float16 on a CPU without a float16 matrix product was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("no float16 matrix product on the CPU"), std::string::npos) << e.what();
+    }
+  }
   EXPECT_EQ(util::resolve_dtype("auto", cpu, "float32"), at::kFloat);
   EXPECT_EQ(util::resolve_dtype("auto", cpu, "bfloat16"),
             util::cpu_has_native_bf16() ? at::kBFloat16 : at::kFloat);
@@ -249,17 +265,24 @@ TEST(LoadOptions, CudaRunsTheSameNumbers) {
 TEST(LoadOptions, ThreadsAreApplied) {
   LoadOptions o;
   o.device = "cpu";
+  o.dtype = "float32";
   o.threads = 1;
   Model::load(tiny("llama_causal").string(), o);
   EXPECT_EQ(at::get_num_threads(), 1);
   if (util::blas_threads() != -1) EXPECT_EQ(util::blas_threads(), 1);
+  // Every core goes to the pool that runs the dtype's matrix products. With a pthreads OpenBLAS
+  // (a pool apart from ATen's) the other pool gets one thread, so that the two do not spin
+  // against each other: OpenBLAS does float32 products, ATen's pool (oneDNN) bfloat16 ones.
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const bool apart = util::blas_threads_apart();
   o.threads = 0;
   Model::load(tiny("llama_causal").string(), o);
-  // Every core goes to the matrix products; with a pthreads OpenBLAS (a pool apart from ATen's),
-  // ATen's other ops get one thread so that the two pools do not spin against each other.
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  EXPECT_EQ(at::get_num_threads(), util::blas_threads_apart() ? 1 : cores);
+  EXPECT_EQ(at::get_num_threads(), apart ? 1 : cores);
   if (util::blas_threads() != -1) EXPECT_EQ(util::blas_threads(), cores);
+  o.dtype = "bfloat16";
+  Model::load(tiny("llama_causal").string(), o);
+  EXPECT_EQ(at::get_num_threads(), cores);
+  if (util::blas_threads() != -1) EXPECT_EQ(util::blas_threads(), apart ? 1 : cores);
   o.threads = -2;
   EXPECT_THROW(Model::load(tiny("llama_causal").string(), o), Error);
 }

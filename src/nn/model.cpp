@@ -17,7 +17,7 @@ std::shared_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   nn::ArchConfig config = nn::load_arch_config(dir);
   const at::Device device = util::resolve_device(options.device);
   const at::ScalarType dtype = util::resolve_dtype(options.dtype, device, config.torch_dtype);
-  util::apply_threads(options.threads);
+  util::apply_threads(options.threads, dtype);
   if (options.max_length < 0) throw Error(fmt::format("max_length = {}: must be 0 or positive", options.max_length));
 
   io::Checkpoint checkpoint(dir);
@@ -36,7 +36,7 @@ std::shared_ptr<Model> Model::random(const std::string& config_json, const LoadO
   nn::ArchConfig config = nn::parse_arch_config(config_json, name);
   const at::Device device = util::resolve_device(options.device);
   const at::ScalarType dtype = util::resolve_dtype(options.dtype, device, config.torch_dtype);
-  util::apply_threads(options.threads);
+  util::apply_threads(options.threads, dtype);
   if (options.max_length < 0) throw Error(fmt::format("max_length = {}: must be 0 or positive", options.max_length));
   nn::DecoderWeights weights = nn::random_decoder_weights(config, device, dtype, seed);
   int64_t parameters = weights.embed_tokens.numel() + weights.norm.numel();
