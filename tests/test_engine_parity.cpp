@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "io/safetensors.hpp"
+#include "nn/decoder.hpp"
 #include "rewardkit/error.hpp"
 #include "rewardkit/model.hpp"
 #include "test_support.hpp"
@@ -76,11 +77,10 @@ class EngineParity : public ::testing::TestWithParam<std::string> {
 
 }  // namespace
 
-TEST_P(EngineParity, Float32MatchesTransformers) {
-  ASSERT_TRUE(fs::exists(dir() / "expected.safetensors")) << dir() << ": run tools/make_engine_fixtures.py";
-  const Expected e = load_expected(dir());
-  auto model = load("float32");
-  ASSERT_EQ(model->dtype(), at::kFloat);
+namespace {
+
+// Right- and left-padded logits (with token log-probs) or scores against transformers', float32.
+void expect_float32_parity(const Model* model, const Expected& e) {
   if (model->info().head == ModelHead::CausalLM) {
     const at::Tensor& want = e["logits"];
     at::Tensor right = model->logits(e["input_ids"], e["attention_mask"]);
@@ -110,6 +110,26 @@ TEST_P(EngineParity, Float32MatchesTransformers) {
     at::Tensor left = model->classify(e["left_input_ids"], e["left_attention_mask"]).cpu();
     EXPECT_LE((left - want).abs().max().item<double>(), kFp32Tolerance) << "left padding";
   }
+}
+
+}  // namespace
+
+TEST_P(EngineParity, Float32MatchesTransformers) {
+  ASSERT_TRUE(fs::exists(dir() / "expected.safetensors")) << dir() << ": run tools/make_engine_fixtures.py";
+  auto model = load("float32");
+  ASSERT_EQ(model->dtype(), at::kFloat);
+  expect_float32_parity(model.get(), load_expected(dir()));
+}
+
+// Explicit attention runs queries in blocks against only the keys they may read (causal, within
+// a sliding window). The fixtures' sequences are shorter than one block (64), so here blocks
+// of 3 queries: several per sequence, each with its own key range, on padded batches and with
+// the fixtures' sliding windows of 4.
+TEST_P(EngineParity, Float32MatchesTransformersInQueryBlocksOf3) {
+  auto model = load("float32");
+  const int64_t previous = nn::set_attention_query_block(3);
+  expect_float32_parity(model.get(), load_expected(dir()));
+  nn::set_attention_query_block(previous);
 }
 
 namespace {

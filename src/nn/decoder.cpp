@@ -1,7 +1,13 @@
 #include "nn/decoder.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <limits>
 #include <map>
+
+#include <fmt/format.h>
+#include <torch/version.h>  // TORCH_VERSION_MAJOR: whether scaled_dot_product_attention exists
 
 #include "rewardkit/error.hpp"
 
@@ -59,8 +65,54 @@ at::Tensor rotate_half(const at::Tensor& x) {
 
 }  // namespace
 
+namespace {
+std::atomic<int64_t> attention_query_block{64};
+}  // namespace
+
+int64_t set_attention_query_block(int64_t queries) {
+  if (queries < 1) throw Error(fmt::format("attention query block {}: must be positive", queries));
+  return attention_query_block.exchange(queries);
+}
+
+at::Tensor Decoder::explicit_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                       const at::Tensor& blocked, int64_t window) const {
+  const int64_t B = q.size(0), T = q.size(2), S = k.size(2), P = S - T;
+  const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim, rep = nh / nkv;
+  // Grouped-query attention without copying keys and values per query head: the nh / nkv query
+  // heads that read one KV head (HF's order) are stacked along time, [B, nkv, rep * n, hd].
+  // Scores in float32 even for a bfloat16 model, as transformers' default (sdpa) attention keeps
+  // them: rounded to bf16 (steps of 1/16 at 10), the softmax of a sharp row is visibly off. The
+  // probabilities are rounded to the model dtype for the value product, as sdpa does too.
+  // The scale is applied to q (T x hd values) rather than to the scores (T x S).
+  const at::Tensor qf = (q.to(at::kFloat) * config_.attention_scale).reshape({B, nkv, rep, T, hd});
+  const at::Tensor kf = k.to(at::kFloat);
+  at::Tensor out = at::empty({B, nh, T, hd}, q.options());
+  at::Tensor out_grouped = out.view({B, nkv, rep, T, hd});
+  // Queries in blocks, each against the keys it may read: those after the block's last query are
+  // causally blocked and those before its window's start too, so they are never multiplied, and
+  // the float32 scores alive at once stay a block's. About halves the work on long sequences.
+  const int64_t block = attention_query_block.load();
+  for (int64_t q0 = 0; q0 < T; q0 += block) {
+    const int64_t n = std::min(block, T - q0);
+    const int64_t k_end = P + q0 + n, k_begin = window > 0 ? std::max<int64_t>(0, P + q0 - window + 1) : 0;
+    const int64_t K = k_end - k_begin;
+    const at::Tensor qg = qf.narrow(3, q0, n).reshape({B, nkv, rep * n, hd});
+    at::Tensor scores = at::matmul(qg, kf.narrow(2, k_begin, K).transpose(-1, -2));  // [B, nkv, rep * n, K]
+    if (config_.attn_logit_softcapping) {
+      const double cap = *config_.attn_logit_softcapping;
+      scores = at::tanh(scores / cap) * cap;
+    }
+    scores.view({B, nkv, rep, n, K})
+        .masked_fill_(blocked.narrow(2, q0, n).narrow(3, k_begin, K).unsqueeze(2),
+                      -std::numeric_limits<float>::infinity());
+    const at::Tensor probs = at::softmax(scores, -1).to(dtype_);
+    out_grouped.narrow(3, q0, n).copy_(at::matmul(probs, v.narrow(2, k_begin, K)).view({B, nkv, rep, n, hd}));
+  }
+  return out;
+}
+
 at::Tensor Decoder::attention(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos,
-                              const at::Tensor& sin, const at::Tensor& blocked, const LayerKV* past,
+                              const at::Tensor& sin, const at::Tensor& blocked, int64_t window, const LayerKV* past,
                               LayerKV* keep) const {
   const int64_t B = x.size(0), T = x.size(1);
   const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim;
@@ -82,33 +134,17 @@ at::Tensor Decoder::attention(const LayerWeights& w, const at::Tensor& x, const 
     k = at::cat({past->keys.expand({B, nkv, P, hd}), k}, 2);
     v = at::cat({past->values.expand({B, nkv, P, hd}), v}, 2);
   }
-  const int64_t S = k.size(2), rep = nh / nkv;
   at::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2 && (TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 1)
   if (!config_.attn_logit_softcapping) {
     // Grouped-query attention: each KV head serves nh / nkv query heads, in HF's order.
+    const int64_t S = k.size(2), rep = nh / nkv;
     const at::Tensor kh = k.unsqueeze(2).expand({B, nkv, rep, S, hd}).reshape({B, nh, S, hd});
     const at::Tensor vh = v.unsqueeze(2).expand({B, nkv, rep, S, hd}).reshape({B, nh, S, hd});
     out = at::scaled_dot_product_attention(q, kh, vh, blocked.logical_not(), 0.0, false, config_.attention_scale);
   }
 #endif
-  if (!out.defined()) {
-    // Grouped-query attention without copying keys and values per query head: the nh / nkv
-    // query heads that read one KV head (HF's order) are stacked along time, [B, nkv, rep * T, hd].
-    // The scale is applied to q (T x hd values) rather than to the scores (T x S).
-    // Scores in float32 even for a bfloat16 model, as transformers' default (sdpa) attention keeps
-    // them: rounded to bf16 (steps of 1/16 at 10), the softmax of a sharp row is visibly off. The
-    // probabilities are rounded to the model dtype for the value product, as sdpa does too.
-    const at::Tensor qg = (q.to(at::kFloat) * config_.attention_scale).reshape({B, nkv, rep * T, hd});
-    at::Tensor scores = at::matmul(qg, k.to(at::kFloat).transpose(-1, -2));  // [B, nkv, rep * T, S]
-    if (config_.attn_logit_softcapping) {
-      const double cap = *config_.attn_logit_softcapping;
-      scores = at::tanh(scores / cap) * cap;
-    }
-    scores.view({B, nkv, rep, T, S}).masked_fill_(blocked.view({B, 1, 1, T, S}), -std::numeric_limits<float>::infinity());
-    const at::Tensor probs = at::softmax(scores, -1).to(dtype_);
-    out = at::matmul(probs, v).view({B, nh, T, hd});
-  }
+  if (!out.defined()) out = explicit_attention(q, k, v, blocked, window);
   out = out.transpose(1, 2).reshape({B, T, nh * hd});
   return linear(out, w.o_proj, w.o_bias);
 }
@@ -181,7 +217,8 @@ at::Tensor Decoder::run(const at::Tensor& input_ids, const at::Tensor& attention
     const at::Tensor& blocked = blocked_for(config_.layer_window[i]);
     const LayerKV past = prefix ? LayerKV{prefix->keys[i], prefix->values[i]} : LayerKV{};
     LayerKV kept;
-    at::Tensor a = attention(w, rms_norm(h, w.input_layernorm), cos, sin, blocked, prefix ? &past : nullptr,
+    at::Tensor a = attention(w, rms_norm(h, w.input_layernorm), cos, sin, blocked, config_.layer_window[i],
+                             prefix ? &past : nullptr,
                              keep ? &kept : nullptr);
     if (keep) {
       keep->keys[i] = kept.keys;

@@ -34,6 +34,10 @@ struct PrefixCache {
   at::Tensor last_hidden;                // [hidden]: the final-normed state at the last prompt token
 };
 
+// Queries per block in explicit attention (default 64; see Decoder::explicit_attention). Tests
+// set a small one so that sequences of a few tokens run several blocks. Returns the previous one.
+int64_t set_attention_query_block(int64_t queries);
+
 class Decoder {
  public:
   Decoder(ArchConfig config, DecoderWeights weights, at::Device device, at::ScalarType dtype);
@@ -63,10 +67,15 @@ class Decoder {
   struct LayerKV {
     at::Tensor keys, values;  // [batch, kv_heads, time, head_dim]
   };
-  // `blocked` [batch, 1, time, keys]: the keys a query may not read. `past`: keys and values
-  // before x's tokens (a prefix); `keep`: where to store x's own.
+  // `blocked` [batch, 1, time, keys]: the keys a query may not read, with the layer's sliding
+  // `window` (0: none) among them. `past`: keys and values before x's tokens (a prefix); `keep`:
+  // where to store x's own.
   at::Tensor attention(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                       const at::Tensor& blocked, const LayerKV* past, LayerKV* keep) const;
+                       const at::Tensor& blocked, int64_t window, const LayerKV* past, LayerKV* keep) const;
+  // softmax(q k^T) v with matrix products, where scaled_dot_product_attention is missing or cannot
+  // soft-cap: q [batch, heads, time, hd], k and v [batch, kv_heads, keys, hd] (a prefix's first).
+  at::Tensor explicit_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                const at::Tensor& blocked, int64_t window) const;
   at::Tensor run(const at::Tensor& input_ids, const at::Tensor& attention_mask, const PrefixCache* prefix,
                  PrefixCache* keep) const;
   at::Tensor mlp(const LayerWeights& w, const at::Tensor& x) const;
