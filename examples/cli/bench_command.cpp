@@ -1,5 +1,5 @@
 // `rewardkit bench`: scoring speed and memory on random-weight models of any config.json shape
-// (no checkpoint needed), beside the machine's own matrix-multiply rate measured in the same run,
+// (no checkpoint needed; --checkpoint loads one, for the load time), beside the machine's own matrix-multiply rate measured in the same run,
 // so that each figure reads as a fraction of what the hardware does. tools/bench_hf.py runs the
 // same workload (from --emit-workload) with transformers; tools/bench_compare.py runs both.
 #include <chrono>
@@ -41,7 +41,8 @@ const char* kSmall = R"({"model_type": "qwen3", "architectures": ["Qwen3ForCausa
 
 struct BenchArgs {
   std::string shape = "small";
-  std::string config;  // a config.json instead of a built-in shape
+  std::string config;      // a config.json instead of a built-in shape
+  std::string checkpoint;  // a checkpoint directory to load instead of random weights
   std::string workload = "bt";
   int64_t count = 32;   // pairs (bt), samples (density-ratio), prompts (best-of-n)
   int64_t candidates = 16;
@@ -171,20 +172,28 @@ int64_t weight_bytes(const Model& m) {
 int run(const BenchArgs& a) {
   json base;
   std::string name = a.shape;
-  if (!a.config.empty()) {
-    std::ifstream in(a.config);
-    if (!in) throw Error(fmt::format("{}: cannot open", a.config));
+  const std::string config_file = !a.checkpoint.empty() ? a.checkpoint + "/config.json" : a.config;
+  if (!config_file.empty()) {
+    std::ifstream in(config_file);
+    if (!in) throw Error(fmt::format("{}: cannot open", config_file));
     try {
       base = json::parse(in);
     } catch (const json::exception& e) {
-      throw Error(fmt::format("{}: not valid JSON ({})", a.config, e.what()));
+      throw Error(fmt::format("{}: not valid JSON ({})", config_file, e.what()));
     }
-    name = a.config;
+    name = a.checkpoint.empty() ? a.config : a.checkpoint;
   } else {
     base = json::parse(a.shape == "qwen3-0.6b" ? kQwen3_06B : kSmall);
   }
   const bool classifier = a.workload == "bt";
-  const json config = config_for(base, classifier);
+  const json config = a.checkpoint.empty() ? config_for(base, classifier) : base;
+  if (!a.checkpoint.empty()) {
+    const std::string arch = base.value("architectures", json::array({""}))[0].get<std::string>();
+    const bool is_classifier = arch.find("ForSequenceClassification") != std::string::npos;
+    if (is_classifier != classifier)
+      throw Error(fmt::format("{}: architectures[0] is \"{}\", and the {} workload needs a {} checkpoint", config_file,
+                              arch, a.workload, classifier ? "*ForSequenceClassification" : "*ForCausalLM"));
+  }
   json layout;
   const std::vector<Seq> seqs = make_lengths(a, layout);
   if (!a.emit_workload.empty()) {
@@ -200,8 +209,10 @@ int run(const BenchArgs& a) {
   const int64_t baseline = status_bytes("VmRSS:");
   const auto load_start = Clock::now();
   std::vector<std::shared_ptr<Model>> models;
-  models.push_back(Model::random(config.dump(), a.load, a.seed, name));
-  if (a.workload == "density-ratio") models.push_back(Model::random(config.dump(), a.load, a.seed + 100, name));
+  const int n_models = a.workload == "density-ratio" ? 2 : 1;
+  for (int m = 0; m < n_models; ++m)
+    models.push_back(a.checkpoint.empty() ? Model::random(config.dump(), a.load, a.seed + 100 * m, name)
+                                          : Model::load(a.checkpoint, a.load));
   const double build_s = std::chrono::duration<double>(Clock::now() - load_start).count();
   const Model& model = *models[0];
   const std::vector<score::TokenizedSample> samples = make_samples(seqs, model.info().vocab_size, a.seed);
@@ -223,8 +234,9 @@ int run(const BenchArgs& a) {
     }
     return std::chrono::duration<double>(Clock::now() - start).count();
   };
-  // Warm-up: first-call allocations and kernel selection, with and without a shared prompt.
-  timed_run({samples.front()}, a.share_prompts);
+  // Warm-up: first-call allocations and kernel selection, with and without a shared prompt. The
+  // first call is the first score: what a user waits for after asking to load.
+  const double first_score_s = build_s + timed_run({samples.front()}, a.share_prompts);
   if (samples.size() >= 2) timed_run({samples[0], samples[1]}, a.share_prompts);
   const double wall = timed_run(samples, a.share_prompts);
   const int64_t peak = status_bytes("VmHWM:") - baseline;
@@ -253,6 +265,8 @@ int run(const BenchArgs& a) {
               {"blas", util::blas_name()},
               {"sequences", samples.size()},
               {"tokens", tokens},
+              {"checkpoint", a.checkpoint},
+              {"load_to_first_score_s", first_score_s},
               {"wall_s", wall},
               {"tokens_per_s", static_cast<double>(tokens) / wall},
               {"model_flops_per_s", flops / wall},
@@ -303,11 +317,13 @@ int run(const BenchArgs& a) {
       "rewardkit bench: {} workload on {} ({:.0f} M parameters, {}, {} threads, {})\n"
       "  {} sequences, {} tokens in {:.2f} s: {:.0f} tokens/s\n"
       "  model FLOP/s {:.1f} G = {:.0f}% of the measured {} matmul rate ({:.1f} G; fp32 {:.1f} G, bf16 {:.1f} G)\n"
-      "  peak RSS {:.0f} MiB over the {:.0f} MiB before the models, weights {:.0f} MiB (ratio {:.2f}); built in {:.2f} s\n",
+      "  peak RSS {:.0f} MiB over the {:.0f} MiB before the models, weights {:.0f} MiB (ratio {:.2f})\n"
+      "  {} in {:.2f} s, first score {:.2f} s after asking\n",
       a.workload, name, model.info().parameter_count / 1e6, model.info().dtype, threads, util::blas_name(), samples.size(),
       tokens, wall, static_cast<double>(tokens) / wall, flops / wall / 1e9, 100 * flops / wall / rate_model_dtype,
       model.info().dtype, rate_model_dtype / 1e9, rate_fp32 / 1e9, rate_bf16 / 1e9, peak / 1048576.0,
-      baseline / 1048576.0, weights / 1048576.0, static_cast<double>(peak) / static_cast<double>(weights), build_s);
+      baseline / 1048576.0, weights / 1048576.0, static_cast<double>(peak) / static_cast<double>(weights),
+      a.checkpoint.empty() ? "built" : "loaded", build_s, first_score_s);
   if (compare_sharing) {
     const double ideal = out["ideal_prompt_sharing_speedup"], got = out["prompt_sharing_speedup"];
     const double compute_ideal = out["compute_ideal_prompt_sharing_speedup"];
@@ -333,6 +349,9 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"small", "qwen3-0.6b"}));
   cmd->add_option("--config", args->config, "a config.json to take the shape from instead of --shape");
+  cmd->add_option("--checkpoint", args->checkpoint,
+                  "load this checkpoint directory instead of building random weights (its architecture must "
+                  "suit the workload), to time load and first score; tools/bench/bench_load.py makes one");
   cmd->add_option("--workload", args->workload, "bt, density-ratio or best-of-n")
       ->capture_default_str()
       ->check(CLI::IsMember({"bt", "density-ratio", "best-of-n"}));

@@ -4,7 +4,7 @@ dtype, written by `rewardkit bench --emit-workload FILE`) run with transformers,
 from the config, at transformers' best batch size, printed as one JSON object with the fields
 `rewardkit bench --json` prints.
 
-    python3 tools/bench/bench_hf.py WORKLOAD.json [--threads N] [--batch-sizes 1,4,16]
+    python3 tools/bench/bench_hf.py WORKLOAD.json [--threads N] [--batch-sizes 1,4,16] [--checkpoint DIR]
 
 How transformers is used (what a user would write): AutoModelFor{SequenceClassification,CausalLM}
 .from_config(config, torch_dtype=dtype), eval(), torch.inference_mode(), sequences sorted by length
@@ -12,6 +12,8 @@ and right-padded per batch; bt reads `.logits` (the score at the last real token
 and best-of-n take log_softmax(logits.float()) and gather the next-token log-probs. The batch size
 is the fastest of --batch-sizes on the first sequences (timed once each), then the whole workload
 is timed once. Peak memory: ru_maxrss over the resident size before the model was built.
+--checkpoint DIR loads the model(s) with from_pretrained(DIR, torch_dtype=dtype) instead, and
+load_to_first_score_s times from that call to the end of the first score (one sequence).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def main():
     ap.add_argument("workload")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--batch-sizes", default="1,4,16")
+    ap.add_argument("--checkpoint", help="from_pretrained this directory instead of random weights")
     args = ap.parse_args()
     w = json.load(open(args.workload))
     torch.set_num_threads(args.threads)
@@ -107,10 +110,14 @@ def main():
     cfg_dict = dict(w["config"])
     baseline = rss_bytes()
     t0 = time.perf_counter()
-    config = AutoConfig.for_model(**cfg_dict)
     cls = AutoModelForSequenceClassification if classifier else AutoModelForCausalLM
     n_models = 2 if w["workload"] == "density-ratio" else 1
-    models = [cls.from_config(config, torch_dtype=dtype).eval() for _ in range(n_models)]
+    if args.checkpoint:
+        models = [cls.from_pretrained(args.checkpoint, torch_dtype=dtype).eval() for _ in range(n_models)]
+        config = models[0].config
+    else:
+        config = AutoConfig.for_model(**cfg_dict)
+        models = [cls.from_config(config, torch_dtype=dtype).eval() for _ in range(n_models)]
     build_s = time.perf_counter() - t0
     params = sum(p.numel() for p in models[0].parameters())
     weight_bytes = sum(sum(p.numel() * p.element_size() for p in m.parameters()) for m in models)
@@ -119,7 +126,8 @@ def main():
     tokens = sum(len(s) for s, _ in samples)
     flops = n_models * sum(forward_flops(cfg_dict, len(s), not classifier) for s, _ in samples)
     with torch.inference_mode():
-        run_batches(models, samples[:1], 1, classifier, pad_id)  # warm-up
+        run_batches(models, samples[:1], 1, classifier, pad_id)  # warm-up, and the first score
+        first_score_s = time.perf_counter() - t0
         probe = samples[: min(len(samples), 32)]
         best, best_rate = 1, 0.0
         for bs in [int(x) for x in args.batch_sizes.split(",")]:
@@ -138,6 +146,7 @@ def main():
         "sequences": len(samples), "tokens": tokens, "wall_s": wall, "tokens_per_s": tokens / wall,
         "model_flops_per_s": flops / wall, "peak_rss_over_baseline_bytes": peak, "baseline_rss_bytes": baseline,
         "weight_bytes": weight_bytes, "build_s": build_s, "parameters": params,
+        "checkpoint": args.checkpoint or "", "load_to_first_score_s": first_score_s,
     }))
 
 
