@@ -20,18 +20,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import warnings
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-
-
-def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+from bench_compare import HERE, run_json  # noqa: E402  (this folder is on sys.path when run as a script)
 
 
 def save_checkpoint(workload_file: str, out_dir: str) -> None:
