@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <torch/version.h>  // TORCH_VERSION_MAJOR: whether scaled_dot_product_attention exists
 
+#include "nn/widening_matmul.hpp"
 #include "rewardkit/error.hpp"
 
 namespace rewardkit::nn {
@@ -47,7 +48,7 @@ Decoder::Decoder(ArchConfig config, DecoderWeights weights, at::Device device, a
 at::Tensor Decoder::rms_norm(const at::Tensor& x, const at::Tensor& weight) const {
   // Statistics in float32, as HF's LlamaRMSNorm / Gemma2RMSNorm.
   at::Tensor x32 = x.to(at::kFloat);
-  at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + config_.rms_norm_eps);
+  at::Tensor normed = x32 * at::rsqrt(x32.square().mean(-1, /*keepdim=*/true) + config_.rms_norm_eps);
   if (config_.gemma_norm) return (normed * (1.0 + weight.to(at::kFloat))).to(dtype_);
   return weight * normed.to(dtype_);
 }
@@ -81,11 +82,22 @@ at::Tensor Decoder::explicit_attention(const at::Tensor& q, const at::Tensor& k,
   // Grouped-query attention without copying keys and values per query head: the nh / nkv query
   // heads that read one KV head (HF's order) are stacked along time, [B, nkv, rep * n, hd].
   // Scores in float32 even for a bfloat16 model, as transformers' default (sdpa) attention keeps
-  // them: rounded to bf16 (steps of 1/16 at 10), the softmax of a sharp row is visibly off. The
-  // probabilities are rounded to the model dtype for the value product, as sdpa does too.
-  // The scale is applied to q (T x hd values) rather than to the scores (T x S).
-  const at::Tensor qf = (q.to(at::kFloat) * config_.attention_scale).reshape({B, nkv, rep, T, hd});
-  const at::Tensor kf = k.to(at::kFloat);
+  // them (see widening_matmul.hpp). The probabilities are rounded to the model dtype for the
+  // value product, as sdpa does too.
+  // bf16 on the CPU: q and k stay bf16 and oneDNN multiplies them into float32 scores, scaled.
+  const bool widen = dtype_ == at::kBFloat16 && q.device().is_cpu() && widening_matmul_built();
+  // Otherwise, or if oneDNN refuses: both in float32, the scale applied to q (T x hd values)
+  // rather than to the scores (T x S). Made at the first block that needs them.
+  at::Tensor qf, kf;
+  const auto float_scores = [&](int64_t q0, int64_t n, int64_t k_begin, int64_t K) {
+    if (!qf.defined()) {
+      qf = (q.to(at::kFloat) * config_.attention_scale).reshape({B, nkv, rep, T, hd});
+      kf = k.to(at::kFloat);
+    }
+    const at::Tensor qg = qf.narrow(3, q0, n).reshape({B, nkv, rep * n, hd});
+    return at::matmul(qg, kf.narrow(2, k_begin, K).transpose(-1, -2));  // [B, nkv, rep * n, K]
+  };
+  const at::Tensor q_grouped = q.view({B, nkv, rep, T, hd});
   at::Tensor out = at::empty({B, nh, T, hd}, q.options());
   at::Tensor out_grouped = out.view({B, nkv, rep, T, hd});
   // Queries in blocks, each against the keys it may read: those after the block's last query are
@@ -96,16 +108,24 @@ at::Tensor Decoder::explicit_attention(const at::Tensor& q, const at::Tensor& k,
     const int64_t n = std::min(block, T - q0);
     const int64_t k_end = P + q0 + n, k_begin = window > 0 ? std::max<int64_t>(0, P + q0 - window + 1) : 0;
     const int64_t K = k_end - k_begin;
-    const at::Tensor qg = qf.narrow(3, q0, n).reshape({B, nkv, rep * n, hd});
-    at::Tensor scores = at::matmul(qg, kf.narrow(2, k_begin, K).transpose(-1, -2));  // [B, nkv, rep * n, K]
+    at::Tensor scores;  // [B, nkv, rep, n, K] in memory, either way
+    if (widen)
+      scores = widening_matmul(q_grouped.narrow(3, q0, n),
+                               k.narrow(2, k_begin, K).transpose(-1, -2).unsqueeze(2),
+                               static_cast<float>(config_.attention_scale));
+    if (!scores.defined()) scores = float_scores(q0, n, k_begin, K);
     if (config_.attn_logit_softcapping) {
       const double cap = *config_.attn_logit_softcapping;
       scores = at::tanh(scores / cap) * cap;
     }
+    // Blocked scores get float32's lowest added, as transformers' additive masks do: their
+    // exp is then exactly 0, as with -inf (every row keeps its diagonal). One pass over the
+    // scores with a [B, 1, 1, n, K] 0 / 1 mask: masked_fill_ through the broadcast mask took
+    // seven times as long.
     scores.view({B, nkv, rep, n, K})
-        .masked_fill_(blocked.narrow(2, q0, n).narrow(3, k_begin, K).unsqueeze(2),
-                      -std::numeric_limits<float>::infinity());
-    const at::Tensor probs = at::softmax(scores, -1).to(dtype_);
+        .add_(blocked.narrow(2, q0, n).narrow(3, k_begin, K).unsqueeze(2).to(at::kFloat),
+              std::numeric_limits<float>::lowest());
+    const at::Tensor probs = at::softmax(scores, -1).to(dtype_).view({B, nkv, rep * n, K});
     out_grouped.narrow(3, q0, n).copy_(at::matmul(probs, v.narrow(2, k_begin, K)).view({B, nkv, rep, n, hd}));
   }
   return out;
