@@ -242,6 +242,13 @@ TEST(TokenizerJsonFile, BadModelContentsAreErrors) {
   what = load_error(j.dump());
   EXPECT_NE(what.find("model.vocab[\"a\"]"), std::string::npos) << what;
 
+  // An id sizes the dense id table: a huge one is refused, not allocated (found by fuzzing).
+  j = minimal_byte_level();
+  j["model"]["vocab"]["a"] = 1479545427;
+  what = load_error(j.dump());
+  EXPECT_NE(what.find("model.vocab[\"a\"]: id 1479545427 is beyond the largest supported id"), std::string::npos)
+      << what;
+
   j = minimal_byte_level();
   j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}};
   what = load_error(j.dump());
