@@ -14,25 +14,12 @@ namespace rewardkit::tokenize {
 using nlohmann::json;
 using namespace json_fields;
 
-namespace {
-// The id -> token table is dense, so an id sizes it: 2^24 ids is 64x the largest released
-// vocabularies (about 256k), and a larger id is a broken file, not a reason to allocate gigabytes.
-constexpr int64_t kMaxTokenId = (int64_t{1} << 24) - 1;
-}  // namespace
-
 BpeModel::BpeModel(const json& model, const std::string& where) {
   const json* vocab = model.contains("vocab") ? &model["vocab"] : nullptr;
   if (vocab == nullptr || !vocab->is_object()) throw Error(fmt::format("{}.vocab: expected an object of token -> id", where));
   vocab_.reserve(vocab->size());
   for (auto it = vocab->begin(); it != vocab->end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() > INT32_MAX) {
-      throw Error(fmt::format("{}.vocab[{:?}]: expected a non-negative id, got {}", where, it.key(), it.value().dump()));
-    }
-    if (it.value().get<int64_t>() > kMaxTokenId) {
-      throw Error(fmt::format("{}.vocab[{:?}]: id {} is beyond the largest supported id {}", where, it.key(),
-                              it.value().get<int64_t>(), kMaxTokenId));
-    }
-    const auto id = static_cast<int32_t>(it.value().get<int64_t>());
+    const int32_t id = token_id(it.value(), fmt::format("{}.vocab[{:?}]", where, it.key()));
     vocab_[it.key()] = id;
     if (static_cast<size_t>(id) >= tokens_.size()) {
       tokens_.resize(static_cast<size_t>(id) + 1);

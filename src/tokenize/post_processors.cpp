@@ -13,13 +13,6 @@ using namespace json_fields;
 
 namespace {
 
-int32_t id_value(const json& v, const std::string& where) {
-  if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > INT32_MAX) {
-    throw Error(fmt::format("{}: expected a token id, got {}", where, v.dump()));
-  }
-  return static_cast<int32_t>(v.get<int64_t>());
-}
-
 SpecialTokenTemplate parse_template(const json& spec, const std::string& where) {
   const json& single = array_field(spec, "single", where);
   const json& specials = spec.contains("special_tokens") ? spec["special_tokens"] : json::object();
@@ -44,7 +37,7 @@ SpecialTokenTemplate parse_template(const json& spec, const std::string& where) 
       throw Error(fmt::format("{}: special token {:?} has no ids in {}.special_tokens", at, name, where));
     }
     for (const json& id : (*def)["ids"]) {
-      (sequences == 0 ? out.prefix : out.suffix).push_back(id_value(id, fmt::format("{}.special_tokens[{:?}].ids", where, name)));
+      (sequences == 0 ? out.prefix : out.suffix).push_back(token_id(id, fmt::format("{}.special_tokens[{:?}].ids", where, name)));
     }
   }
   if (sequences != 1) throw Error(fmt::format("{}.single: expected exactly one $A, found {}", where, sequences));
@@ -56,7 +49,7 @@ SpecialTokenTemplate parse_cls_sep(const json& spec, const std::string& where) {
   auto id_of = [&](const char* key) {
     const json& pair = required(spec, key, where);
     if (!pair.is_array() || pair.size() != 2) throw Error(fmt::format("{}.{}: expected [token, id]", where, key));
-    return id_value(pair[1], fmt::format("{}.{}[1]", where, key));
+    return token_id(pair[1], fmt::format("{}.{}[1]", where, key));
   };
   return SpecialTokenTemplate{{id_of("cls")}, {id_of("sep")}};
 }

@@ -164,12 +164,9 @@ TokenizerJson::TokenizerJson(json tj, const std::string& path, const TokenizerCo
       spec.rstrip = json_fields::bool_field(t, "rstrip", false, where);
       spec.single_word = json_fields::bool_field(t, "single_word", false, where);
       spec.normalized = json_fields::bool_field(t, "normalized", !spec.special, where);
-      const json& id = json_fields::required(t, "id", where);
-      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
-        throw Error(fmt::format("{}.id: expected a token id, got {}", where, id.dump()));
-      }
+      const int32_t id = json_fields::token_id(json_fields::required(t, "id", where), where + ".id");
       if (spec.content.empty()) throw Error(fmt::format("{}.content: an added token cannot be empty", where));
-      add_token(spec, static_cast<int32_t>(id.get<int64_t>()), false);
+      add_token(spec, id, false);
     }
   }
   if (config != nullptr) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rewardkit/error.hpp"
+#include "tokenize/json_fields.hpp"
 #include "tokenize/tokenizer_json.hpp"
 #include "tokenize/transformers_classes.hpp"
 
@@ -44,12 +45,8 @@ json read_vocab(const std::string& path) {
   if (!vocab.is_object()) {
     throw Error(fmt::format("{}: expected a JSON object of token -> id, got {}", path, vocab.type_name()));
   }
-  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-    const json& id = it.value();
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
-      throw Error(fmt::format("{}: token {:?}: expected a non-negative integer id, got {}", path, it.key(), id.dump()));
-    }
-  }
+  for (auto it = vocab.begin(); it != vocab.end(); ++it)
+    json_fields::token_id(it.value(), fmt::format("{}: token {:?}", path, it.key()));
   return vocab;
 }
 
