@@ -7,6 +7,7 @@ Run from anywhere (paths are resolved relative to the repository root):
     python3 tools/make_engine_fixtures.py --only tiny     # tiny random checkpoints only
     python3 tools/make_engine_fixtures.py --only stories  # stories260K reference only
     python3 tools/make_engine_fixtures.py --assets /path/to/assets   # default: <repo>/../shared/assets
+    python3 tools/make_engine_fixtures.py --add-probes    # probe batches into existing classifiers
 
 Requirements: torch (CPU is enough), transformers 5.x, safetensors, sentencepiece.  Everything is
 seeded; re-running with the same torch/transformers versions reproduces the same files.
@@ -25,6 +26,9 @@ Part 1 -- tests/fixtures/tiny/<variant>/
                                      causal: logits, logits_bf16          f32 [3, 12, vocab]
                                              (zeros at padded positions)
                                      cls:    scores, scores_bf16          f32 [3, num_labels]
+                                             probe_input_ids / probe_attention_mask int64 [32, 12]
+                                             probe_scores, probe_scores_bf16  f32 [32, num_labels]
+                                             (32 more sequences, for the bf16 accuracy bound)
       expected.json                  versions, notes, max |logit|, lengths, measured effects.
     Reference outputs are transformers' eager-attention outputs for each sequence run ALONE and
     UNPADDED (batch of 1).  fp32 outputs come from `from_pretrained(dir, dtype=float32)` of the saved
@@ -87,6 +91,11 @@ VOCAB = 256
 LENGTHS = (12, 7, 3)  # all but the last exceed the sliding window (4)
 TMAX = max(LENGTHS)
 INPUT_SEED = 1234
+# Classifiers give one score per sequence, so three sequences give three numbers: too few for a
+# bf16 accuracy bound that is not a coin toss (one rounding flip moves a max over three).  Their
+# fixtures also hold a probe batch of PROBE_COUNT sequences (lengths 1..TMAX), each run alone.
+PROBE_SEED = 4321
+PROBE_COUNT = 32
 
 # Random re-initialisation.  With hidden 64 these give logits with std ~2-3 and max |logit| ~8-10
 # (checked and recorded in expected.json): attention is far from uniform, nothing saturates.
@@ -266,18 +275,29 @@ def make_inputs():
     g = torch.Generator()
     g.manual_seed(INPUT_SEED)
     seqs = [torch.randint(1, VOCAB, (n,), generator=g, dtype=torch.int64) for n in LENGTHS]
-    b = len(seqs)
-    right_ids = torch.full((b, TMAX), PAD_ID, dtype=torch.int64)
-    right_mask = torch.zeros((b, TMAX), dtype=torch.int64)
-    left_ids = torch.full((b, TMAX), PAD_ID, dtype=torch.int64)
-    left_mask = torch.zeros((b, TMAX), dtype=torch.int64)
+    right_ids, right_mask = right_padded(seqs)
+    left_ids = torch.full((len(seqs), TMAX), PAD_ID, dtype=torch.int64)
+    left_mask = torch.zeros((len(seqs), TMAX), dtype=torch.int64)
     for i, s in enumerate(seqs):
-        n = len(s)
-        right_ids[i, :n] = s
-        right_mask[i, :n] = 1
-        left_ids[i, TMAX - n:] = s
-        left_mask[i, TMAX - n:] = 1
+        left_ids[i, TMAX - len(s):] = s
+        left_mask[i, TMAX - len(s):] = 1
     return seqs, right_ids, right_mask, left_ids, left_mask
+
+
+def right_padded(seqs):
+    ids = torch.full((len(seqs), TMAX), PAD_ID, dtype=torch.int64)
+    mask = torch.zeros((len(seqs), TMAX), dtype=torch.int64)
+    for i, s in enumerate(seqs):
+        ids[i, :len(s)] = s
+        mask[i, :len(s)] = 1
+    return ids, mask
+
+
+def make_probe_seqs():
+    g = torch.Generator()
+    g.manual_seed(PROBE_SEED)
+    lengths = torch.randint(1, TMAX + 1, (PROBE_COUNT,), generator=g).tolist()
+    return [torch.randint(1, VOCAB, (n,), generator=g, dtype=torch.int64) for n in lengths]
 
 
 def build_config(v):
@@ -479,6 +499,7 @@ def make_variant(v, inputs):
     bf = load(out_dir, head, torch.bfloat16)
     bf_out = outputs_alone(bf, head, seqs)
     bf_vs_fp32 = max_diff_real(bf_out, ref_out, head)
+    probe = probe_outputs(ref, bf) if head == "cls" else {}
     del bf
     for tag, d in effects.items():
         if not d > max(0.05, 2 * bf_vs_fp32):
@@ -494,6 +515,7 @@ def make_variant(v, inputs):
         "lengths": torch.tensor(LENGTHS, dtype=torch.int64),
         key: ref_out.contiguous(),
         key + "_bf16": bf_out.contiguous(),
+        **probe,
     }
     save_file(tensors, str(out_dir / "expected.safetensors"), metadata={"variant": name})
 
@@ -526,6 +548,7 @@ def make_variant(v, inputs):
         f"max_abs_{key}": real.abs().max().item(),
         f"std_{key}": real.std().item() if real.numel() > 1 else 0.0,
         "max_abs_diff_bf16_vs_fp32": bf_vs_fp32,
+        **probe_meta(probe),
         "max_abs_diff_right_padded_batch": worst["right"],
         "max_abs_diff_left_padded_batch": worst["left"],
         "feature_effects_max_abs_diff": effects,
@@ -537,6 +560,43 @@ def make_variant(v, inputs):
     (out_dir / "expected.json").write_text(json.dumps(meta, indent=2) + "\n")
     del ref
     return meta
+
+
+def probe_outputs(ref, bf):
+    """A classifier's probe batch: inputs and each sequence's scores alone, fp32 and bf16."""
+    seqs = make_probe_seqs()
+    ids, mask = right_padded(seqs)
+    return {"probe_input_ids": ids, "probe_attention_mask": mask,
+            "probe_scores": outputs_alone(ref, "cls", seqs).contiguous(),
+            "probe_scores_bf16": outputs_alone(bf, "cls", seqs).contiguous()}
+
+
+def probe_meta(probe):
+    if not probe:
+        return {}
+    return {"probe_max_abs_diff_bf16_vs_fp32": (probe["probe_scores_bf16"] - probe["probe_scores"]).abs().max().item()}
+
+
+def add_probes(only=None):
+    """Append the probe batch to existing classifier fixtures, leaving every other file and tensor
+    as it is.  (Outputs of a full rebuild can move by an ulp from one CPU to another; the fixtures'
+    weights and earlier outputs need not churn for a new tensor.)"""
+    from safetensors import safe_open
+    for v in VARIANTS:
+        if v["head"] != "cls" or (only and v["name"] not in only):
+            continue
+        out_dir = TINY_DIR / v["name"]
+        with safe_open(str(out_dir / "expected.safetensors"), framework="pt") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            metadata = f.metadata()
+        probe = probe_outputs(load(out_dir, "cls", torch.float32), load(out_dir, "cls", torch.bfloat16))
+        tensors.update(probe)
+        save_file(tensors, str(out_dir / "expected.safetensors"), metadata=metadata)
+        meta = json.loads((out_dir / "expected.json").read_text())
+        meta.update(probe_meta(probe))
+        meta["expected_tensors"] = sorted(tensors.keys())
+        (out_dir / "expected.json").write_text(json.dumps(meta, indent=2) + "\n")
+        print(f"{v['name']:28s} probe bf16-fp32 {meta['probe_max_abs_diff_bf16_vs_fp32']:.3g}")
 
 
 def _effect_of_zeroing(out_dir, head, seqs, ref_out, pred, value=0.0):
@@ -717,7 +777,12 @@ def main():
                     help="directory holding stories260K/ (default: <repo>/../shared/assets)")
     ap.add_argument("--only", choices=["tiny", "stories"], default=None)
     ap.add_argument("--variants", nargs="*", default=None, help="subset of tiny variants to (re)build")
+    ap.add_argument("--add-probes", action="store_true",
+                    help="only append the probe batch to the existing classifier fixtures")
     args = ap.parse_args()
+    if args.add_probes:
+        add_probes(args.variants)
+        return
     if args.only in (None, "tiny"):
         make_tiny(args.variants)
     if args.only in (None, "stories"):
